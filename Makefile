@@ -1,0 +1,33 @@
+# Two commands matter: `make course` (run the course headless) and `make test` (the test suite).
+# Both create .venv on first use. GPU users: make TORCH_SPEC="torch==2.13.0 --index-url ..." setup
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup course test lab bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+course: setup
+	$(BIN)/python -m srlib.course
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup
+	$(BIN)/python -m jupyterlab --notebook-dir=notebooks
+
+bench: setup
+	$(BIN)/python benchmarks/bench_resize.py
+
+clean:
+	rm -rf runs .pytest_cache

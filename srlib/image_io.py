@@ -1,0 +1,147 @@
+"""Reading and writing images, and moving them between NumPy (HWC) and torch (NCHW).
+
+Images are NumPy arrays in their file's own form: ``HxW`` (gray), ``HxWx3`` (RGB) or ``HxWx4``
+(RGBA), ``uint8`` or ``uint16``. Models see float tensors ``(N, C, H, W)`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+class ImageReadError(ValueError):
+    """An image file is missing, unreadable, truncated or of an unsupported kind."""
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def _looks_truncated(data: bytes, suffix: str) -> bool:
+    # Decoders fill a truncated JPEG with gray and carry on; the end markers tell.
+    if suffix in (".jpg", ".jpeg"):
+        return b"\xff\xd9" not in data[-4096:]
+    if suffix == ".png":
+        return b"IEND" not in data[-64:]
+    return False
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image as stored: HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or uint16.
+
+    Raises ``ImageReadError`` naming the file when it is missing, empty, truncated, corrupt,
+    or holds a pixel type other than 8/16-bit integers.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ImageReadError(f"cannot read image {path}: {err.strerror or err}") from err
+    if not data:
+        raise ImageReadError(f"image file is empty: {path}")
+    if _looks_truncated(data, path.suffix.lower()):
+        raise ImageReadError(f"image file is truncated or corrupt: {path}")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ImageReadError(f"not a decodable image (corrupt or unsupported format): {path}")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise ImageReadError(f"unsupported pixel type {image.dtype} in {path}: expected 8- or 16-bit")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3:
+        if image.shape[2] == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        elif image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+        else:
+            raise ImageReadError(f"unsupported channel count {image.shape[2]} in {path}")
+    return image
+
+
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write a gray / RGB / RGBA uint8 or uint16 image atomically (temporary file + rename)."""
+    path = Path(path)
+    if image.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"write_image: expected uint8 or uint16 pixels for {path}, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    elif image.ndim != 2:
+        raise ValueError(f"write_image: expected HxW, HxWx3 or HxWx4 for {path}, got {image.shape}")
+    ok, encoded = cv2.imencode(path.suffix.lower() or ".png", image)
+    if not ok:
+        raise ValueError(f"write_image: cannot encode {path.suffix!r} for {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(encoded.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Separate an RGBA image into (RGB, alpha); other images come back with ``None``."""
+    if image.ndim == 3 and image.shape[2] == 4:
+        return image[:, :, :3], image[:, :, 3]
+    return image, None
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """HxWx3 view of any image: gray replicated to three channels, alpha dropped."""
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image[:, :, :3]
+
+
+def max_value(dtype: np.dtype) -> float:
+    """Full-scale value of an integer pixel type (255 for uint8, 65535 for uint16)."""
+    return float(np.iinfo(dtype).max)
+
+
+def to_float(image: np.ndarray) -> np.ndarray:
+    """Integer image to float32 in [0, 1] by its own full scale (so 16-bit keeps its precision)."""
+    return image.astype(np.float32) / max_value(image.dtype)
+
+
+def from_float(image: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
+    """Float image in [0, 1] to uint8 / uint16: clipped, rounded half up."""
+    scale = max_value(np.dtype(dtype))
+    return np.floor(np.clip(image, 0.0, 1.0) * scale + 0.5).astype(dtype)
+
+
+def image_to_tensor(image: np.ndarray) -> torch.Tensor:
+    """HxW or HxWxC integer or float image to a float32 tensor (1, C, H, W) in [0, 1]."""
+    pixels = to_float(image) if np.issubdtype(image.dtype, np.integer) else image.astype(np.float32)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+
+
+def tensor_to_image(tensor: torch.Tensor, dtype: type = np.uint8) -> np.ndarray:
+    """A (1, C, H, W) or (C, H, W) tensor in [0, 1] to an HxWxC (HxW if C = 1) integer image."""
+    if tensor.ndim == 4:
+        if tensor.shape[0] != 1:
+            raise ValueError(f"tensor_to_image: expected one image, got a batch of {tensor.shape[0]}")
+        tensor = tensor[0]
+    if tensor.ndim != 3:
+        raise ValueError(f"tensor_to_image: expected (C, H, W), got {tuple(tensor.shape)}")
+    pixels = tensor.detach().float().cpu().permute(1, 2, 0).numpy()
+    image = from_float(pixels, dtype)
+    return image[:, :, 0] if image.shape[2] == 1 else image
