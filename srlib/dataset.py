@@ -1,0 +1,108 @@
+"""Paired LR/HR training data: aligned random crops and D4 augmentation, as a torch Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .degrade import make_lr, modcrop
+from .image_io import image_to_tensor, read_image, to_rgb
+
+
+def d4(image: np.ndarray, k: int) -> np.ndarray:
+    """One of the 8 symmetries of the square: ``k % 4`` quarter turns, then a flip if ``k >= 4``."""
+    if not 0 <= k < 8:
+        raise ValueError(f"d4: k must be in 0..7, got {k}")
+    out = np.rot90(image, k % 4, axes=(0, 1))
+    return out[:, ::-1] if k >= 4 else out
+
+
+def aligned_crop(
+    lr: np.ndarray, hr: np.ndarray, scale: int, lr_patch: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random LR patch and the HR patch that covers exactly the same area (``scale`` x larger)."""
+    top = int(rng.integers(0, lr.shape[0] - lr_patch + 1))
+    left = int(rng.integers(0, lr.shape[1] - lr_patch + 1))
+    hr_patch = lr_patch * scale
+    return (
+        lr[top : top + lr_patch, left : left + lr_patch],
+        hr[top * scale : top * scale + hr_patch, left * scale : left * scale + hr_patch],
+    )
+
+
+class PairedImageDataset(Dataset):
+    """HR images with LR counterparts read from ``lr_dir`` (same file name) or made on the fly.
+
+    ``patch_size`` is the HR patch side (LR side = ``patch_size // scale``); ``None`` returns whole
+    (mod-cropped) images, for validation. Items are ``{"lr", "hr": float tensors (3, h, w) in
+    [0, 1], "name": str}``; gray images are replicated to RGB and alpha is dropped. Randomness comes
+    from ``(seed, epoch, index)`` alone, so results do not depend on workers or on a
+    DistributedSampler's partitioning; call :meth:`set_epoch` each epoch.
+    """
+
+    def __init__(
+        self,
+        hr_files: Sequence[str | Path],
+        scale: int,
+        patch_size: int | None = None,
+        *,
+        lr_dir: str | Path | None = None,
+        augment: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if patch_size is not None and patch_size % scale:
+            raise ValueError(f"patch_size {patch_size} must be a multiple of scale {scale}")
+        if not hr_files:
+            raise ValueError("PairedImageDataset: no HR files given")
+        self.hr_files = [Path(p) for p in hr_files]
+        self.scale, self.patch_size, self.augment, self.seed = scale, patch_size, augment, seed
+        self.lr_dir = Path(lr_dir) if lr_dir is not None else None
+        self.epoch = 0
+        self._made_lr: dict[int, np.ndarray] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose crops and augmentations are drawn."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.hr_files)
+
+    def _pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        hr_path = self.hr_files[index]
+        hr = to_rgb(read_image(hr_path))
+        if self.lr_dir is None:
+            hr = modcrop(hr, self.scale)
+            if index not in self._made_lr:
+                self._made_lr[index] = make_lr(hr, self.scale)
+            return self._made_lr[index], hr
+        lr_path = self.lr_dir / hr_path.name
+        lr = to_rgb(read_image(lr_path))
+        if (lr.shape[0] * self.scale, lr.shape[1] * self.scale) != hr.shape[:2]:
+            raise ValueError(
+                f"scale mismatch: LR {lr_path} is {lr.shape[1]}x{lr.shape[0]}, HR {hr_path} is "
+                f"{hr.shape[1]}x{hr.shape[0]}; expected HR = LR x {self.scale}"
+            )
+        return lr, hr
+
+    def __getitem__(self, index: int) -> dict:
+        lr, hr = self._pair(index)
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.patch_size is not None:
+            if min(hr.shape[:2]) < self.patch_size:
+                raise ValueError(
+                    f"image smaller than the patch: {self.hr_files[index]} is {hr.shape[1]}x{hr.shape[0]}, "
+                    f"patch_size is {self.patch_size}"
+                )
+            lr, hr = aligned_crop(lr, hr, self.scale, self.patch_size // self.scale, rng)
+        if self.augment:
+            k = int(rng.integers(0, 8))
+            lr, hr = d4(lr, k), d4(hr, k)
+        return {
+            "lr": image_to_tensor(np.ascontiguousarray(lr))[0],
+            "hr": image_to_tensor(np.ascontiguousarray(hr))[0],
+            "name": self.hr_files[index].name,
+        }

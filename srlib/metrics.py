@@ -1,0 +1,254 @@
+"""Full-reference metrics with the field's protocol: PSNR, SSIM, MS-SSIM and RMSE.
+
+Defaults reproduce the published super-resolution tables: Y channel of ITU-R BT.601 rounded to
+uint8 (MATLAB's ``rgb2ycbcr`` on uint8 images), ``crop_border = scale`` pixels shaved on every
+side, peak 255, SSIM as Wang et al.'s ``ssim_index.m`` (11x11 Gaussian, sigma 1.5, K = 0.01 / 0.03,
+'valid' filtering, no downsampling). Every result can say which protocol produced it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .degrade import modcrop
+from .image_io import list_images, read_image
+
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+_WINDOW, _SIGMA = 11, 1.5
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How images are compared: ``channel`` "y" or "rgb", border shave, Y rounded to uint8 or not."""
+
+    channel: str = "y"
+    crop_border: int = 4
+    y_uint8: bool = True
+
+    def __post_init__(self) -> None:
+        if self.channel not in ("y", "rgb"):
+            raise ValueError(f"Protocol.channel must be 'y' or 'rgb', got {self.channel!r}")
+        if self.crop_border < 0:
+            raise ValueError(f"Protocol.crop_border must be >= 0, got {self.crop_border}")
+
+    def describe(self) -> str:
+        """One line naming the protocol, for table headers and printed results."""
+        if self.channel == "y":
+            space = "Y (ITU-R BT.601" + (", rounded to uint8)" if self.y_uint8 else ", float)")
+        else:
+            space = "RGB"
+        return f"{space}, crop_border={self.crop_border}, peak 255, MATLAB SSIM (11x11 Gaussian, sigma 1.5)"
+
+
+def protocol_for(scale: int, channel: str = "y") -> Protocol:
+    """The standard protocol at a given scale: shave ``scale`` pixels, Y rounded to uint8."""
+    return Protocol(channel=channel, crop_border=scale)
+
+
+def rgb_to_y(image: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma on the [16, 235] scale, float64, from an RGB image in 0..255 units."""
+    image = np.asarray(image, dtype=np.float64)
+    return 16.0 + (65.481 * image[..., 0] + 128.553 * image[..., 1] + 24.966 * image[..., 2]) / 255.0
+
+
+def _to_255(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image.astype(np.float64)
+    if image.dtype == np.uint16:
+        return image.astype(np.float64) / 257.0
+    if np.issubdtype(image.dtype, np.floating):
+        return image.astype(np.float64) * 255.0  # float images are in [0, 1]
+    raise TypeError(f"unsupported image dtype {image.dtype}")
+
+
+def _planes(image: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """(C, H, W) float64 in 0..255 units as the protocol compares them, border shaved."""
+    gray = image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1)
+    pixels = _to_255(image.reshape(image.shape[0], image.shape[1], -1))
+    if gray:
+        planes = pixels[None, :, :, 0]  # a gray image *is* its Y channel
+    elif protocol.channel == "y":
+        y = rgb_to_y(pixels[..., :3])
+        planes = (np.floor(y + 0.5) if protocol.y_uint8 and image.dtype == np.uint8 else y)[None]
+    else:
+        planes = pixels[..., :3].transpose(2, 0, 1)
+    b = protocol.crop_border
+    return planes[:, b : planes.shape[1] - b, b : planes.shape[2] - b] if b else planes
+
+
+def _pair(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> tuple[np.ndarray, np.ndarray]:
+    if sr.shape != hr.shape:
+        raise ValueError(f"SR and HR shapes differ: {sr.shape} vs {hr.shape}")
+    a, b = _planes(sr, protocol), _planes(hr, protocol)
+    if a.shape[1] < 1 or a.shape[2] < 1:
+        raise ValueError(f"image {sr.shape[:2]} is too small for crop_border={protocol.crop_border}")
+    return a, b
+
+
+def mse(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
+    """Mean squared error in 0..255 units under ``protocol``."""
+    a, b = _pair(sr, hr, protocol)
+    return float(np.mean((a - b) ** 2))
+
+
+def psnr(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
+    """PSNR in dB, peak 255, under ``protocol`` (``inf`` for identical images)."""
+    error = mse(sr, hr, protocol)
+    return math.inf if error == 0 else 10.0 * math.log10(255.0**2 / error)
+
+
+def rmse(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
+    """Root mean squared error of one image (PIRM 2018: Y rounded to uint8, 4-pixel shave at x4).
+
+    Over a set, PIRM reports ``sqrt(mean of per-image MSE)``, which :func:`evaluate` does.
+    """
+    return math.sqrt(mse(sr, hr, protocol))
+
+
+def _gaussian_window(dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    x = torch.arange(_WINDOW, dtype=dtype) - (_WINDOW - 1) / 2
+    g = torch.exp(-(x**2) / (2 * _SIGMA**2))
+    return g / g.sum()
+
+
+def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filtering of (N, 1, H, W) with 'valid' borders."""
+    x = F.conv2d(x, g.view(1, 1, -1, 1))
+    return F.conv2d(x, g.view(1, 1, 1, -1))
+
+
+def ssim_components(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean SSIM and mean contrast-structure term per image/channel of (N, C, H, W) tensors.
+
+    MATLAB ``ssim_index.m`` arithmetic ('valid' 11x11 Gaussian, K1 = 0.01, K2 = 0.03);
+    differentiable, so the losses reuse it.
+    """
+    n, c, h, w = x.shape
+    if min(h, w) < _WINDOW:
+        raise ValueError(f"SSIM needs images of at least {_WINDOW}x{_WINDOW}, got {w}x{h}")
+    g = _gaussian_window(x.dtype).to(x.device)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    x, y = x.reshape(n * c, 1, h, w), y.reshape(n * c, 1, h, w)
+    mu_x, mu_y = _filter_valid(x, g), _filter_valid(y, g)
+    var_x = _filter_valid(x * x, g) - mu_x**2
+    var_y = _filter_valid(y * y, g) - mu_y**2
+    cov = _filter_valid(x * y, g) - mu_x * mu_y
+    cs = (2 * cov + c2) / (var_x + var_y + c2)
+    luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
+    return (luminance * cs).mean(dim=(1, 2, 3)).view(n, c), cs.mean(dim=(1, 2, 3)).view(n, c)
+
+
+def ms_ssim_tensor(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, scales: int = 5) -> torch.Tensor:
+    """MS-SSIM per image/channel of (N, C, H, W) tensors (Wang et al. 2003, 2x2 average pooling).
+
+    Five scales need a side of at least 176 px with the 11x11 window; smaller inputs get an error,
+    never a silent change (pass fewer ``scales`` explicitly, with their weights renormalised).
+    """
+    if not 1 <= scales <= 5:
+        raise ValueError(f"MS-SSIM scales must be 1..5, got {scales}")
+    smallest = _WINDOW * 2 ** (scales - 1)
+    if min(x.shape[-2:]) < smallest:
+        raise ValueError(
+            f"MS-SSIM with {scales} scales needs images of at least {smallest}x{smallest} "
+            f"(11x11 window at the coarsest scale), got {x.shape[-1]}x{x.shape[-2]}"
+        )
+    weights = torch.tensor(MS_SSIM_WEIGHTS[:scales], dtype=x.dtype, device=x.device)
+    weights = weights / weights.sum()
+    factors = []
+    for level in range(scales):
+        ssim_val, cs = ssim_components(x, y, data_range)
+        factors.append(torch.relu(ssim_val if level == scales - 1 else cs))
+        if level < scales - 1:
+            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+    stacked = torch.stack(factors, dim=-1)
+    return torch.prod(stacked**weights, dim=-1)
+
+
+def _as_tensors(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> tuple[torch.Tensor, torch.Tensor]:
+    a, b = _pair(sr, hr, protocol)
+    return torch.from_numpy(a)[None], torch.from_numpy(b)[None]
+
+
+def ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
+    """SSIM (MATLAB ``ssim_index.m``) under ``protocol``; RGB is the mean over channels."""
+    with torch.no_grad():
+        return float(ssim_components(*_as_tensors(sr, hr, protocol))[0].mean())
+
+
+def ms_ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
+    """MS-SSIM (5 scales) under ``protocol``; RGB is the mean over channels."""
+    with torch.no_grad():
+        return float(ms_ssim_tensor(*_as_tensors(sr, hr, protocol)).mean())
+
+
+@dataclass
+class EvaluationTable:
+    """Per-image metric rows, the set-level row, and the protocol that produced them."""
+
+    rows: list[dict]
+    mean: dict
+    protocol: Protocol
+
+    def format(self) -> str:
+        """A plain-text table headed by the protocol."""
+        keys = [k for k in self.rows[0] if k != "image"]
+        lines = [f"protocol: {self.protocol.describe()}", "image".ljust(24) + "".join(k.rjust(10) for k in keys)]
+        for row in [*self.rows, self.mean]:
+            lines.append(str(row["image"]).ljust(24) + "".join(f"{row[k]:10.4f}" for k in keys))
+        return "\n".join(lines)
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write rows + mean as CSV (the protocol in a leading comment line)."""
+        with open(path, "w", newline="") as f:
+            f.write(f"# protocol: {self.protocol.describe()}\n")
+            writer = csv.DictWriter(f, fieldnames=list(self.rows[0]))
+            writer.writeheader()
+            writer.writerows([*self.rows, self.mean])
+
+    def to_json(self, path: str | Path) -> None:
+        """Write rows, mean and protocol as JSON."""
+        payload = {"protocol": asdict(self.protocol), "protocol_text": self.protocol.describe(),
+                   "rows": self.rows, "mean": self.mean}
+        Path(path).write_text(json.dumps(payload, indent=2))
+
+
+def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None) -> EvaluationTable:
+    """PSNR / SSIM / MS-SSIM / RMSE of every SR image against the HR image of the same name.
+
+    HR images are mod-cropped to ``scale``; an SR image of another size is an error naming it.
+    The mean row averages PSNR/SSIM/MS-SSIM over images and reports RMSE as
+    ``sqrt(mean per-image MSE)`` (PIRM 2018). MS-SSIM is NaN for images under 176 px.
+    """
+    protocol = protocol or protocol_for(scale)
+    sr_by_stem = {p.stem: p for p in list_images(sr_dir)}
+    hr_files = list_images(hr_dir)
+    missing = [p.name for p in hr_files if p.stem not in sr_by_stem]
+    if missing or not hr_files:
+        raise FileNotFoundError(f"no SR image in {sr_dir} for HR image(s): {missing or 'none in ' + str(hr_dir)}")
+    rows, errors = [], []
+    for hr_path in hr_files:
+        sr_path = sr_by_stem[hr_path.stem]
+        hr, sr = modcrop(read_image(hr_path), scale), read_image(sr_path)
+        if sr.shape != hr.shape:
+            raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
+                             f"{hr.shape[1]}x{hr.shape[0]}")
+        error = mse(sr, hr, protocol)
+        a, b = _as_tensors(sr, hr, protocol)
+        try:
+            msssim_value = float(ms_ssim_tensor(a, b).mean())
+        except ValueError:
+            msssim_value = math.nan
+        errors.append(error)
+        rows.append({"image": hr_path.stem, "psnr": psnr(sr, hr, protocol), "ssim": ssim(sr, hr, protocol),
+                     "ms_ssim": msssim_value, "rmse": math.sqrt(error)})
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "ms_ssim")}
+    mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean(errors)))}
+    return EvaluationTable(rows=rows, mean=mean, protocol=protocol)

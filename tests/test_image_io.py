@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+
+from srlib.image_io import (ImageReadError, from_float, image_to_tensor, list_images, read_image, split_alpha,
+                            tensor_to_image, to_float, to_rgb, write_image)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".bmp", ".tif", ".tiff"])
+def test_lossless_roundtrip_rgb(tmp_path, photo, suffix):
+    path = write_image(tmp_path / f"x{suffix}", photo)
+    np.testing.assert_array_equal(read_image(path), photo)
+
+
+def test_jpeg_roundtrip_is_close_and_rgb_ordered(tmp_path):
+    image = np.zeros((32, 32, 3), np.uint8)
+    image[..., 0] = 220  # red: a channel swap would move it
+    back = read_image(write_image(tmp_path / "red.jpg", image))
+    assert back.shape == (32, 32, 3)
+    assert back[..., 0].mean() > 200 and back[..., 2].mean() < 30
+
+
+def test_gray_rgba_and_16bit(tmp_path, rng):
+    gray = (rng.random((20, 30)) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / "g.png", gray)), gray)
+    rgba = (rng.random((20, 30, 4)) * 255).astype(np.uint8)
+    back = read_image(write_image(tmp_path / "a.png", rgba))
+    np.testing.assert_array_equal(back, rgba)
+    rgb, alpha = split_alpha(back)
+    np.testing.assert_array_equal(alpha, rgba[..., 3])
+    np.testing.assert_array_equal(rgb, rgba[..., :3])
+    deep = (rng.random((20, 30, 3)) * 65535).astype(np.uint16)
+    back16 = read_image(write_image(tmp_path / "d.png", deep))
+    assert back16.dtype == np.uint16
+    np.testing.assert_array_equal(back16, deep)
+    assert to_float(back16).max() <= 1.0 and to_float(back16).dtype == np.float32
+
+
+def test_to_rgb():
+    assert to_rgb(np.zeros((4, 5), np.uint8)).shape == (4, 5, 3)
+    assert to_rgb(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5, 3)
+
+
+def test_errors_name_the_file(tmp_path, photo):
+    with pytest.raises(ImageReadError, match="missing.png"):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageReadError, match="empty.png"):
+        read_image(tmp_path / "empty.png")
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG not really" * 10 + b"IEND")
+    with pytest.raises(ImageReadError, match="garbage.png"):
+        read_image(tmp_path / "garbage.png")
+    for suffix in (".png", ".jpg"):
+        data = write_image(tmp_path / f"full{suffix}", photo).read_bytes()
+        cut = tmp_path / f"cut{suffix}"
+        cut.write_bytes(data[: len(data) // 2])
+        with pytest.raises(ImageReadError, match=f"cut\\{suffix}"):
+            read_image(cut)
+
+
+def test_write_refuses_float(tmp_path):
+    with pytest.raises(TypeError, match="uint8 or uint16"):
+        write_image(tmp_path / "f.png", np.zeros((4, 4, 3), np.float32))
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_tensor_conversions_roundtrip(photo):
+    t = image_to_tensor(photo)
+    assert t.shape == (1, 3, *photo.shape[:2]) and t.dtype == torch.float32
+    assert 0.0 <= float(t.min()) and float(t.max()) <= 1.0
+    np.testing.assert_array_equal(tensor_to_image(t), photo)
+    gray = photo[..., 0]
+    np.testing.assert_array_equal(tensor_to_image(image_to_tensor(gray)), gray)
+    assert from_float(np.array([-0.2, 0.5, 1.3])).tolist() == [0, 128, 255]
+
+
+def test_list_images(tmp_path, photo):
+    write_image(tmp_path / "b.png", photo)
+    write_image(tmp_path / "a.jpg", photo)
+    (tmp_path / "notes.txt").write_text("x")
+    assert [p.name for p in list_images(tmp_path)] == ["a.jpg", "b.png"]
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        list_images(tmp_path / "nowhere")

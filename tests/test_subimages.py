@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from srlib.image_io import read_image, write_image
+from srlib.subimages import count_subimages, crop_starts, extract_subimages, subimage_name
+
+
+def test_crop_starts_follow_the_rule():
+    assert crop_starts(2040, 480, 240) == [0, 240, 480, 720, 960, 1200, 1440, 1560]
+    assert crop_starts(1200, 480, 240) == [0, 240, 480, 720]  # remainder 0: no extra crop
+    assert crop_starts(1250, 480, 240, thresh=60) == [0, 240, 480, 720]  # remainder 50 <= thresh
+    assert crop_starts(1250, 480, 240, thresh=40) == [0, 240, 480, 720, 770]
+    assert crop_starts(400, 480, 240) == []
+
+
+def test_a_2k_photo_gives_about_40():
+    assert count_subimages(2040, 1356) == 40  # DIV2K's common size; the paper: 138,843 / 3,450 ~ 40.2
+
+
+@pytest.mark.parametrize("w, h, crop, step, thresh", [
+    (150, 97, 40, 20, 0), (97, 150, 40, 25, 7), (40, 40, 40, 20, 0), (39, 80, 40, 20, 0), (123, 61, 32, 32, 5)])
+def test_counter_equals_extractor(tmp_path, rng, w, h, crop, step, thresh):
+    image = (rng.random((h, w, 3)) * 255).astype(np.uint8)
+    write_image(tmp_path / "src" / "img.png", image)
+    written = extract_subimages(tmp_path / "src", tmp_path / "dst", crop, step, thresh, workers=1, progress=False)
+    files = sorted((tmp_path / "dst").iterdir())
+    assert written == len(files) == count_subimages(w, h, crop, step, thresh)
+    for top_i, top in enumerate(crop_starts(h, crop, step, thresh)):
+        for left_i, left in enumerate(crop_starts(w, crop, step, thresh)):
+            index = top_i * len(crop_starts(w, crop, step, thresh)) + left_i + 1
+            np.testing.assert_array_equal(read_image(tmp_path / "dst" / subimage_name("img", index)),
+                                          image[top:top + crop, left:left + crop])
+
+
+def test_extraction_resumes(tmp_path, photo):
+    write_image(tmp_path / "src" / "a.png", photo)
+    write_image(tmp_path / "src" / "b.png", photo[::-1])
+    total = extract_subimages(tmp_path / "src", tmp_path / "dst", 40, 20, workers=2, progress=False)
+    victims = sorted((tmp_path / "dst").iterdir())[3:9]
+    for v in victims:
+        v.unlink()  # as if the run had been interrupted
+    assert extract_subimages(tmp_path / "src", tmp_path / "dst", 40, 20, workers=1, progress=False) == len(victims)
+    assert len(list((tmp_path / "dst").iterdir())) == total
+    assert extract_subimages(tmp_path / "src", tmp_path / "dst", 40, 20, workers=1, progress=False) == 0
