@@ -1,0 +1,75 @@
+"""Command line: ``python -m srlib {prepare-pairs, extract-subimages, evaluate, download} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .degrade import prepare_pairs
+from .download import DownloadError, fetch_dataset, load_manifest
+from .image_io import ImageReadError
+from .metrics import evaluate
+from .subimages import extract_subimages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m srlib", description="ESRGAN-Pro course tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare-pairs", help="HR folder -> x2/x3/x4 HR/LR pairs (MATLAB bicubic)")
+    p.add_argument("hr_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    p.add_argument("--no-crop", action="store_true", help="refuse HR sizes that are not multiples of the scale")
+    p.add_argument("--workers", type=int, default=2)
+
+    p = sub.add_parser("extract-subimages", help="crop a folder into overlapping sub-images (BasicSR rule)")
+    p.add_argument("src_dir")
+    p.add_argument("dst_dir")
+    p.add_argument("--crop", type=int, default=480)
+    p.add_argument("--step", type=int, default=240)
+    p.add_argument("--thresh", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+
+    p = sub.add_parser("evaluate", help="PSNR / SSIM / MS-SSIM / RMSE of SR images against HR")
+    p.add_argument("--sr", required=True)
+    p.add_argument("--hr", required=True)
+    p.add_argument("--scale", type=int, required=True)
+    p.add_argument("--csv")
+    p.add_argument("--json")
+
+    p = sub.add_parser("download", help="fetch a dataset listed in data/datasets.json")
+    p.add_argument("name", nargs="?", help="dataset name (omit to list them)")
+    p.add_argument("--root", default="datasets")
+    p.add_argument("--archive", help="an archive you downloaded yourself (for sets behind a sign-in page)")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "prepare-pairs":
+            report = prepare_pairs(args.hr_dir, args.out_dir, tuple(args.scales), crop=not args.no_crop,
+                                   workers=args.workers)
+            print(f"written {report.written}, already there {report.skipped}")
+        elif args.command == "extract-subimages":
+            n = extract_subimages(args.src_dir, args.dst_dir, args.crop, args.step, args.thresh, workers=args.workers)
+            print(f"written {n} sub-images")
+        elif args.command == "evaluate":
+            table = evaluate(args.sr, args.hr, args.scale)
+            print(table.format())
+            if args.csv:
+                table.to_csv(args.csv)
+            if args.json:
+                table.to_json(args.json)
+        elif args.command == "download":
+            if args.name is None:
+                for entry in load_manifest().values():
+                    print(f"{entry.name:<16} {entry.description}")
+            else:
+                print(fetch_dataset(args.name, args.root, archive=args.archive))
+    except (ImageReadError, DownloadError, FileNotFoundError, ValueError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The downloader against a real HTTP server on 127.0.0.1 (no other network)."""
+
+import hashlib
+import io
+import tarfile
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from srlib.download import (DownloadError, RemoteDataset, download, fetch_dataset, load_manifest, safe_extract,
+                            sha256_of)
+
+
+class Server:
+    """Serves ``files``; honours Range; ``cut`` paths send half their body once, then hang up."""
+
+    def __init__(self):
+        self.files, self.cut, self.ranges = {}, set(), []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = server.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                start = 0
+                if (rng := self.headers.get("Range")) is not None:
+                    server.ranges.append(rng)
+                    start = int(rng.split("=")[1].split("-")[0])
+                    if start >= len(body):
+                        self.send_error(416)
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                if self.path in server.cut:
+                    server.cut.discard(self.path)
+                    self.wfile.write(body[start:start + (len(body) - start) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body[start:])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def make_tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tf.addfile(info)
+    return buf.getvalue()
+
+
+def entry(name, url, data, sha=True):
+    return RemoteDataset(name=name, url=url, filename=f"{name}.zip", size=len(data),
+                         sha256=hashlib.sha256(data).hexdigest() if sha else None,
+                         description="test", homepage="http://127.0.0.1/", licence="test")
+
+
+def test_good_archive_is_downloaded_verified_and_extracted(tmp_path, server):
+    archive = make_zip({"set/HR/a.png": b"A" * 1000, "set/HR/b.png": b"B" * 10})
+    server.files["/set.zip"] = archive
+    manifest = {"tiny": entry("tiny", server.url + "/set.zip", archive)}
+    folder = fetch_dataset("tiny", tmp_path, manifest=manifest, progress=False)
+    assert (folder / "set" / "HR" / "a.png").read_bytes() == b"A" * 1000
+    assert fetch_dataset("tiny", tmp_path, manifest=manifest, progress=False) == folder  # done: no refetch
+
+
+def test_interrupted_download_resumes_with_range(tmp_path, server):
+    data = bytes(range(256)) * 4096  # 1 MiB
+    server.files["/big.bin"] = data
+    server.cut.add("/big.bin")
+    dest = tmp_path / "big.bin"
+    sha = hashlib.sha256(data).hexdigest()
+    with pytest.raises(DownloadError, match="run again"):
+        download(server.url + "/big.bin", dest, size=len(data), sha256=sha, progress=False)
+    part = tmp_path / "big.bin.part"
+    assert part.exists() and 0 < part.stat().st_size < len(data) and not dest.exists()
+    download(server.url + "/big.bin", dest, size=len(data), sha256=sha, progress=False)
+    assert server.ranges and server.ranges[-1].startswith("bytes=")
+    assert sha256_of(dest) == sha and not part.exists()
+
+
+def test_truncated_body_without_known_size_is_not_accepted(tmp_path, server):
+    server.files["/x.bin"] = b"x" * 5000
+    server.cut.add("/x.bin")
+    with pytest.raises(DownloadError):
+        download(server.url + "/x.bin", tmp_path / "x.bin", progress=False)
+    assert not (tmp_path / "x.bin").exists()
+    download(server.url + "/x.bin", tmp_path / "x.bin", progress=False)
+    assert (tmp_path / "x.bin").read_bytes() == b"x" * 5000
+
+
+def test_wrong_checksum_is_refused_and_removed(tmp_path, server):
+    server.files["/f.bin"] = b"payload"
+    with pytest.raises(DownloadError, match="sha256"):
+        download(server.url + "/f.bin", tmp_path / "f.bin", sha256="0" * 64, progress=False)
+    assert not (tmp_path / "f.bin").exists() and not (tmp_path / "f.bin.part").exists()
+
+
+def test_http_errors_are_clear(tmp_path, server):
+    with pytest.raises(DownloadError, match="404"):
+        download(server.url + "/nope", tmp_path / "nope", progress=False)
+
+
+@pytest.mark.parametrize("archive", [
+    make_zip({"ok.txt": b"1", "../evil.txt": b"2"}),
+    make_tar({"ok.txt": b"1", "/tmp/evil-abs.txt": b"2"}),
+    make_tar({"sub/../../evil.txt": b"2"}),
+    make_tar({"ok.txt": b"1"}, links={"link": "/etc"}),
+])
+def test_path_escape_is_refused_before_writing(tmp_path, archive):
+    path = tmp_path / "bad.archive"
+    path.write_bytes(archive)
+    with pytest.raises(DownloadError, match="escape"):
+        safe_extract(path, tmp_path / "out")
+    assert not (tmp_path / "evil.txt").exists()
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_manual_archive_and_missing_url(tmp_path):
+    archive = make_zip({"img.png": b"z"})
+    (tmp_path / "dl.zip").write_bytes(archive)
+    manifest = {"manual": entry("manual", None, archive)}
+    with pytest.raises(DownloadError, match="--archive"):
+        fetch_dataset("manual", tmp_path / "root", manifest=manifest)
+    folder = fetch_dataset("manual", tmp_path / "root", manifest=manifest, archive=tmp_path / "dl.zip")
+    assert (folder / "img.png").read_bytes() == b"z"
+    with pytest.raises(KeyError, match="unknown dataset"):
+        fetch_dataset("nothing", tmp_path, manifest=manifest)
+
+
+def test_the_manifest_lists_the_course_datasets():
+    manifest = load_manifest()
+    for name in ("div2k_train_hr", "div2k_valid_hr", "flickr2k", "set5", "set14", "b100", "urban100",
+                 "pirm_self_val"):
+        assert name in manifest
+        item = manifest[name]
+        assert item.url is None or item.url.startswith(("http://", "https://"))
+        assert item.homepage.startswith("http")

@@ -1,0 +1,69 @@
+"""The repository's promises: dependency lists agree, notebooks are papermill-ready, the course runs."""
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from srlib.course import headline_of, numbered_notebooks, run_course
+from srlib.paths import REPO_ROOT
+
+
+def pyproject():
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_equals_pyproject():
+    project = pyproject()["project"]
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    assert "python=3.11" in env["dependencies"]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip
+    expected = project["dependencies"] + project["optional-dependencies"]["dev"]
+    assert sorted(p for p in pip if p != "-e .") == sorted(expected)
+
+
+def test_no_torchvision_anywhere():
+    project = pyproject()["project"]
+    names = project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]
+    banned = {"torchvision", "piq", "lpips", "pyiqa", "basicsr", "iqa-torch"}
+    assert not {re.split(r"[<>=!\[ ]", n)[0].lower() for n in names} & banned
+
+
+def test_notebooks_are_numbered_and_papermill_ready():
+    notebooks = numbered_notebooks()
+    assert notebooks, "no notebooks found"
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+        for node in ast.parse(tagged[0].source).body:
+            assert isinstance(node, ast.Assign), f"{path.name}: parameters cell holds only assignments"
+            ast.literal_eval(node.value)  # plain literals only
+        assert nb.cells[0].cell_type == "markdown"
+        assert any("headline" in c.metadata.get("tags", []) for c in nb.cells), f"{path.name}: no headline cell"
+        assert "application/vnd.jupyter.widget-state+json" not in path.read_text()
+
+
+def test_course_runner_executes_and_summarises(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("n = 3")
+    params.metadata["tags"] = ["parameters"]
+    headline = nbformat.v4.new_code_cell("print('noise')\nprint(f'headline: {n * 2} units')")
+    headline.metadata["tags"] = ["headline"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, headline]
+    good = tmp_path / "nbs" / "01_good.ipynb"
+    good.parent.mkdir()
+    nbformat.write(nb, good)
+    nb.cells[2] = nbformat.v4.new_code_cell("raise RuntimeError('boom')")
+    nbformat.write(nb, tmp_path / "nbs" / "02_bad.ipynb")
+    assert [p.name for p in numbered_notebooks(tmp_path / "nbs")] == ["01_good.ipynb", "02_bad.ipynb"]
+    runs = run_course(tmp_path / "runs", numbered_notebooks(tmp_path / "nbs"))
+    assert [(r.status, r.headline) for r in runs] == [("ok", "headline: 6 units"), ("FAILED", "")]
+    summary = (tmp_path / "runs" / "summary.txt").read_text().splitlines()
+    assert summary[0].startswith("ok") and "headline: 6 units" in summary[0] and summary[1].startswith("FAILED")
+    assert headline_of(tmp_path / "runs" / "01_good.ipynb") == "headline: 6 units"
