@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from .image_io import list_images, read_image, write_image
 from .parallel import progress_map
 
@@ -39,6 +41,23 @@ def count_subimages(width: int, height: int, crop: int = 480, step: int = 240, t
     return _count_axis(width, crop, step, thresh) * _count_axis(height, crop, step, thresh)
 
 
+def subimage_boxes(width: int, height: int, crop: int = 480, step: int = 240, thresh: int = 0) -> list[tuple[int, int]]:
+    """(top, left) of every sub-image, in the row-major order that numbers them (index = position + 1)."""
+    return [(top, left) for top in crop_starts(height, crop, step, thresh) for left in crop_starts(width, crop, step, thresh)]
+
+
+def covered_fraction(covering: list[tuple[int, int]], covered: list[tuple[int, int]], crop: int) -> float:
+    """Share of the pixels of the ``covered`` crops that also lie in some ``covering`` crop (one photo)."""
+    if not covered:
+        return 0.0
+    bottom = max(t for t, _ in covering + covered) + crop
+    right = max(l for _, l in covering + covered) + crop
+    mask = np.zeros((bottom, right), bool)
+    for top, left in covering:
+        mask[top : top + crop, left : left + crop] = True
+    return float(np.mean([mask[t : t + crop, l : l + crop].mean() for t, l in covered]))
+
+
 def subimage_name(stem: str, index: int, suffix: str = ".png") -> str:
     """``0001`` and index 7 -> ``0001_s007.png`` (1-based, row-major, as BasicSR names them)."""
     return f"{stem}_s{index:03d}{suffix}"
@@ -47,14 +66,12 @@ def subimage_name(stem: str, index: int, suffix: str = ".png") -> str:
 def _extract_one(path: Path, dst: Path, crop: int, step: int, thresh: int) -> int:
     image = read_image(path)
     height, width = image.shape[:2]
-    written, index = 0, 0
-    for top in crop_starts(height, crop, step, thresh):
-        for left in crop_starts(width, crop, step, thresh):
-            index += 1
-            target = dst / subimage_name(path.stem, index)
-            if not target.exists():  # resuming: files are written atomically, so existing = complete
-                write_image(target, image[top : top + crop, left : left + crop])
-                written += 1
+    written = 0
+    for index, (top, left) in enumerate(subimage_boxes(width, height, crop, step, thresh), start=1):
+        target = dst / subimage_name(path.stem, index)
+        if not target.exists():  # resuming: files are written atomically, so existing = complete
+            write_image(target, image[top : top + crop, left : left + crop])
+            written += 1
     return written
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from srlib.image_io import read_image, write_image
-from srlib.subimages import count_subimages, crop_starts, extract_subimages, subimage_name
+from srlib.subimages import count_subimages, covered_fraction, crop_starts, extract_subimages, subimage_boxes, subimage_name
 
 
 def test_crop_starts_follow_the_rule():
@@ -25,9 +25,10 @@ def test_counter_equals_extractor(tmp_path, rng, w, h, crop, step, thresh):
     written = extract_subimages(tmp_path / "src", tmp_path / "dst", crop, step, thresh, workers=1, progress=False)
     files = sorted((tmp_path / "dst").iterdir())
     assert written == len(files) == count_subimages(w, h, crop, step, thresh)
-    for top_i, top in enumerate(crop_starts(h, crop, step, thresh)):
-        for left_i, left in enumerate(crop_starts(w, crop, step, thresh)):
-            index = top_i * len(crop_starts(w, crop, step, thresh)) + left_i + 1
+    index = 0
+    for top in crop_starts(h, crop, step, thresh):  # row-major numbering, as BasicSR names them
+        for left in crop_starts(w, crop, step, thresh):
+            index += 1
             np.testing.assert_array_equal(read_image(tmp_path / "dst" / subimage_name("img", index)),
                                           image[top:top + crop, left:left + crop])
 
@@ -42,3 +43,11 @@ def test_extraction_resumes(tmp_path, photo):
     assert extract_subimages(tmp_path / "src", tmp_path / "dst", 40, 20, workers=1, progress=False) == len(victims)
     assert len(list((tmp_path / "dst").iterdir())) == total
     assert extract_subimages(tmp_path / "src", tmp_path / "dst", 40, 20, workers=1, progress=False) == 0
+
+
+def test_covered_fraction():
+    boxes = subimage_boxes(40, 20, crop=20, step=10)  # tops [0], lefts [0, 10, 20]
+    assert boxes == [(0, 0), (0, 10), (0, 20)]
+    assert covered_fraction([boxes[0]], [boxes[1]], 20) == 0.5  # step = crop / 2: half shared
+    assert covered_fraction([boxes[0], boxes[2]], [boxes[1]], 20) == 1.0
+    assert covered_fraction([boxes[0]], [boxes[2]], 20) == 0.0
