@@ -1,10 +1,11 @@
-"""Command line: ``python -m srlib {prepare-pairs, extract-subimages, evaluate, download} ...``."""
+"""Command line: ``python -m srlib {prepare-pairs, extract-subimages, evaluate, bicubic-baseline, download}``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .baseline import bicubic_baseline
 from .degrade import prepare_pairs
 from .download import DownloadError, fetch_dataset, load_manifest
 from .image_io import ImageReadError
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv")
     p.add_argument("--json")
 
+    p = sub.add_parser("bicubic-baseline", help="evaluate bicubic x s upscaling of MATLAB-bicubic LR images")
+    p.add_argument("--hr", required=True)
+    p.add_argument("--scale", type=int, required=True)
+
     p = sub.add_parser("download", help="fetch a dataset listed in data/datasets.json")
     p.add_argument("name", nargs="?", help="dataset name (omit to list them)")
     p.add_argument("--root", default="datasets")
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                 table.to_csv(args.csv)
             if args.json:
                 table.to_json(args.json)
+        elif args.command == "bicubic-baseline":
+            print(bicubic_baseline(args.hr, args.scale).format())
         elif args.command == "download":
             if args.name is None:
                 for entry in load_manifest().values():

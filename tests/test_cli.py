@@ -1,7 +1,12 @@
 import numpy as np
 
 from srlib.__main__ import main
-from srlib.image_io import write_image
+from srlib.baseline import bicubic_baseline
+from srlib.degrade import make_lr, modcrop
+from srlib.image_io import read_image, write_image
+from srlib.metrics import protocol_for, psnr
+from srlib.resize import imresize
+from srlib.samples import sample_split
 
 
 def test_prepare_pairs_then_evaluate(tmp_path, photo, capsys):
@@ -36,3 +41,15 @@ def test_extract_subimages(tmp_path, capsys):
     assert main(["extract-subimages", str(tmp_path / "src"), str(tmp_path / "dst"), "--crop", "50",
                  "--step", "25", "--workers", "1"]) == 0
     assert "written 9" in capsys.readouterr().out
+
+
+def test_bicubic_baseline_on_the_sample_test_photos(tmp_path, capsys):
+    for path in sample_split()["test"]:
+        write_image(tmp_path / "hr" / f"{path.stem}.png", read_image(path))  # lossless copy
+    table = bicubic_baseline(tmp_path / "hr", 4, out_dir=tmp_path / "sr")
+    first = sample_split()["test"][0]
+    hr = modcrop(read_image(first), 4)
+    assert table.rows[0]["psnr"] == psnr(imresize(make_lr(hr, 4), 4), hr, protocol_for(4))
+    assert 20 < table.mean["psnr"] < 40 and 0.5 < table.mean["ssim"] < 1
+    assert main(["bicubic-baseline", "--hr", str(tmp_path / "hr"), "--scale", "4"]) == 0
+    assert "mean" in capsys.readouterr().out
