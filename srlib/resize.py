@@ -7,14 +7,16 @@ mirrored onto the image (edge pixel repeated), one dimension at a time, the dime
 smaller scale first (rows first when both are equal). Integer images are rounded and saturated
 after each 1-D pass, as MATLAB does; float images are not.
 
-Each 1-D pass is a banded matrix product. The band is cut into blocks of output lines, and each
-block is one small dense matmul over the input lines it touches, so the work stays close to the
-band while running at matrix-multiply speed.
+Each 1-D pass is a banded matrix product. The band is cut into blocks of output lines, each a
+small dense matrix over the input lines it touches. At a rational scale the weights are periodic,
+so the interior blocks are all equal: such a run of blocks is one batched matmul over overlapping
+strided views of the input, which reads the image in place at close to memory speed.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -59,15 +61,9 @@ def _contributions(in_len: int, out_len: int, scale: float, antialias: bool):
     return idx[:, used], weights[:, used]
 
 
-@lru_cache(maxsize=128)
-def _blocks(in_len: int, out_len: int, scale: float, antialias: bool, interleave: int, dtype, device: str):
-    """The band cut into dense blocks: (out start, out stop, in lo, in hi, weights) each.
-
-    With ``interleave`` = B > 1 the resized axis is the middle one of (rows, length, B) flattened
-    to (rows, length * B): each block matrix is then ``kron(block, I_B)`` and the offsets are in flattened units, so the pass runs in place on an HWC image.
-    """
+def _dense_blocks(in_len: int, out_len: int, scale: float, antialias: bool, lines: int) -> list:
+    """The band cut into dense blocks of ``lines`` outputs: (out start, out stop, in lo, in hi, matrix)."""
     idx, weights = _contributions(in_len, out_len, scale, antialias)
-    lines = max(8, int(round(16 * scale)))  # ~50 input lines per block at any scale
     blocks = []
     for start in range(0, out_len, lines):
         stop = min(start + lines, out_len)
@@ -76,53 +72,105 @@ def _blocks(in_len: int, out_len: int, scale: float, antialias: bool, interleave
         dense = np.zeros((stop - start, hi - lo))
         rows = np.repeat(np.arange(stop - start), bidx.shape[1])
         np.add.at(dense, (rows, (bidx - lo).ravel()), bw.ravel())  # mirrored taps add up
-        if interleave > 1:
-            dense = np.kron(dense, np.eye(interleave))
-        b = interleave
-        blocks.append((start * b, stop * b, lo * b, hi * b, torch.from_numpy(dense).to(device=device, dtype=dtype)))
-    return tuple(blocks)
+        blocks.append((start, stop, lo, hi, dense))
+    return blocks
+
+
+@lru_cache(maxsize=128)
+def _runs(in_len: int, out_len: int, scale: float, antialias: bool, interleave: int, dtype, device: str,
+          min_lines: int = 1):
+    """Consecutive equal blocks (the periodic interior at rational scales) grouped into runs.
+
+    Each run is (out start, count, lines, in lo, in step, matrix): ``count`` blocks of ``lines``
+    outputs whose input windows start ``in step`` apart, all with the same matrix. With
+    ``interleave`` = B > 1 the resized axis is the middle one of (rows, length, B) flattened to
+    (rows, length * B): matrices become ``kron(matrix, I_B)`` and offsets count flattened units.
+    """
+    # At a rational scale p/q the weights repeat every p output lines: blocks of a multiple of p
+    # lines (at least ``min_lines``) then form long runs of equal matrices, little wasted work.
+    # Otherwise blocks of ~50 input lines keep each matmul mostly band.
+    period = Fraction(scale).limit_denominator(64).numerator
+    lines = period * -(-min_lines // period)
+    runs = _group(_dense_blocks(in_len, out_len, scale, antialias, lines)) if period <= 16 else []
+    if not runs or len(runs) > 8:
+        runs = _group(_dense_blocks(in_len, out_len, scale, antialias, max(8, int(round(16 * scale)))))
+    b = interleave
+    return tuple(
+        (start * b, count, lines * b, lo * b, step * b,
+         torch.from_numpy(np.kron(dense, np.eye(b)) if b > 1 else dense).to(device=device, dtype=dtype))
+        for start, count, lines, lo, step, dense in runs
+    )
+
+
+def _group(blocks: list) -> list[list]:
+    """Merge consecutive equal blocks whose windows advance by a constant step into runs."""
+    runs: list[list] = []
+    for start, stop, lo, hi, dense in blocks:
+        if runs:
+            last = runs[-1]
+            same = stop - start == last[2] and dense.shape == last[5].shape and np.array_equal(dense, last[5])
+            if same and (last[1] == 1 or lo - last[3] == last[1] * last[4]):
+                last[4], last[1] = lo - last[3] if last[1] == 1 else last[4], last[1] + 1
+                continue
+        runs.append([start, 1, stop - start, lo, 0, dense])
+    return runs
 
 
 def _resize_rows(x: torch.Tensor, out_len: int, scale: float, antialias: bool) -> torch.Tensor:
-    """Resize a 2-D tensor (length, M) along its first dim: one small matmul per block."""
-    blocks = _blocks(x.shape[0], out_len, scale, antialias, 1, x.dtype, str(x.device))
+    """Resize (B, length, M) along ``length``: one batched matmul per run of blocks."""
+    runs = _runs(x.shape[1], out_len, scale, antialias, 1, x.dtype, str(x.device))
+    x = x.contiguous()
+    m = x.shape[2]
+
+    def windows(plane: torch.Tensor, count: int, rows: int, lo: int, step: int) -> torch.Tensor:
+        # (count, rows, m) overlapping views; 3-D so that matmul runs them as one batched GEMM
+        return plane.as_strided((count, rows, m), (step * m, m, 1), plane.storage_offset() + lo * m)
+
     if x.requires_grad:  # autograd cannot write into a preallocated output
-        return torch.cat([a @ x[lo:hi] for _, _, lo, hi, a in blocks])
-    out = x.new_empty((out_len, x.shape[1]))
-    for start, stop, lo, hi, a in blocks:
-        torch.matmul(a, x[lo:hi], out=out[start:stop])
+        return torch.stack([
+            torch.cat([torch.matmul(a, windows(plane, count, a.shape[1], lo, step)).flatten(0, 1)
+                       for _, count, _, lo, step, a in runs])
+            for plane in x
+        ])
+    out = x.new_empty((x.shape[0], out_len, m))
+    for plane, target in zip(x, out):
+        for start, count, lines, lo, step, a in runs:
+            torch.matmul(a, windows(plane, count, a.shape[1], lo, step),
+                         out=target[start : start + count * lines].view(count, lines, m))
     return out
 
 
 def _resize_interleaved(x: torch.Tensor, out_len: int, scale: float, antialias: bool, b: int) -> torch.Tensor:
-    """Resize (rows, length * b) along ``length`` without moving the data (few channels only)."""
-    blocks = _blocks(x.shape[1] // b, out_len, scale, antialias, b, x.dtype, str(x.device))
-    return torch.cat([x[:, lo:hi] @ a.T for _, _, lo, hi, a in blocks], dim=1)
+    """Resize (rows, length * b) along ``length``, the last axis, with ``b`` channels interleaved."""
+    rows, width = x.shape
+    # blocks of >= 16 output columns: a matmul with only a few columns runs far below speed
+    runs = _runs(width // b, out_len, scale, antialias, b, x.dtype, str(x.device), min_lines=max(8, 16 // b))
+    x = x.contiguous()
+    pieces = []
+    for _, count, lines, lo, step, a in runs:
+        windows = x.as_strided((count, rows, a.shape[1]), (step, width, 1), x.storage_offset() + lo)
+        pieces.append(torch.matmul(windows, a.T).transpose(0, 1).reshape(rows, count * lines))
+    return torch.cat(pieces, dim=1)
 
 
-def _resize_hwb(
-    x: torch.Tensor, size: tuple[int, int], scales: tuple[float, float], antialias: bool, maximum: float | None
+def _resize_planes(
+    x: torch.Tensor, size: tuple[int, int], scales: tuple[float, float], antialias: bool, maximum: float | None,
+    b: int,
 ) -> torch.Tensor:
-    """Resize an (H, W, B) floating tensor; round + saturate after each pass if ``maximum``.
+    """Resize (B, H, W * b) floating tensors (``b`` interleaved channels); round + saturate if ``maximum``.
 
-    Rows first when ``scales[0] <= scales[1]`` (MATLAB's order). Returns (H', W', B), possibly a
-    non-contiguous view.
+    Rows first when ``scales[0] <= scales[1]`` (MATLAB's order). Returns (B, H', W' * b).
     """
-    height_first = scales[0] <= scales[1]
-    for axis in (0, 1) if height_first else (1, 0):
-        if x.shape[axis] == size[axis] and scales[axis] == 1.0:
+    for axis in (0, 1) if scales[0] <= scales[1] else (1, 0):
+        if x.shape[axis + 1] // (b if axis else 1) == size[axis] and scales[axis] == 1.0:
             continue
-        rows, cols, b = x.shape
         if axis == 0:
-            out = _resize_rows(x.reshape(rows, -1), size[0], scales[0], antialias).view(size[0], cols, b)
-        elif b <= 4 and x.is_contiguous():  # image channels: resize along W in place
-            out = _resize_interleaved(x.view(rows, -1), size[1], scales[1], antialias, b).view(rows, size[1], b)
-        else:  # a batch: bring W to the front, resize as rows
-            flat = x.transpose(0, 1).reshape(cols, -1)
-            out = _resize_rows(flat, size[1], scales[1], antialias).view(size[1], rows, b).transpose(0, 1)
+            x = _resize_rows(x, size[0], scales[0], antialias)
+        else:
+            batch, rows, _ = x.shape
+            x = _resize_interleaved(x.reshape(batch * rows, -1), size[1], scales[1], antialias, b).view(batch, rows, -1)
         if maximum is not None:
-            out = torch.floor(out + 0.5).clamp_(0.0, maximum)  # MATLAB: round half away, saturate
-        x = out
+            x = torch.floor(x + 0.5).clamp_(0.0, maximum)  # MATLAB: round half away from zero, saturate
     return x
 
 
@@ -165,11 +213,15 @@ def imresize(
         raise ValueError(f"imresize: expected an HW or HWC array, got shape {image.shape}")
     out_size, scales = _target(image.shape[:2], scale, size)
     maximum, work = _integer_range(image.dtype)
-    hwb = torch.from_numpy(np.ascontiguousarray(image)).reshape(*image.shape[:2], -1)
-    hwb = hwb.to(work) if work is not None else hwb
-    out = _resize_hwb(hwb, out_size, scales, antialias, maximum)
-    out = out.reshape(*out_size, *image.shape[2:]).contiguous().numpy()
-    return out.astype(image.dtype, copy=False)
+    pixels = torch.from_numpy(np.ascontiguousarray(image))
+    pixels = pixels.to(work) if work is not None else pixels
+    channels = image.shape[2] if image.ndim == 3 else 1
+    if channels <= 4:  # HWC resized in place, channels interleaved
+        out = _resize_planes(pixels.reshape(1, image.shape[0], -1), out_size, scales, antialias, maximum, channels)
+        out = out.reshape(*out_size, *image.shape[2:])
+    else:  # many channels: one plane each
+        out = _resize_planes(pixels.permute(2, 0, 1), out_size, scales, antialias, maximum, 1).permute(1, 2, 0)
+    return out.contiguous().numpy().astype(image.dtype, copy=False)
 
 
 def _integer_range(dtype: np.dtype) -> tuple[float | None, torch.dtype | None]:
@@ -194,7 +246,5 @@ def _imresize_torch(x: torch.Tensor, scale, size, antialias: bool) -> torch.Tens
         work, maximum = (x if x.dtype in (torch.float32, torch.float64) else x.float()), None
     else:
         raise TypeError(f"imresize: tensor dtype must be uint8 or floating point, got {x.dtype}")
-    lead = x.shape[:-2]
-    hwb = work.reshape(-1, *x.shape[-2:]).permute(1, 2, 0)
-    out = _resize_hwb(hwb, out_size, scales, antialias, maximum)
-    return out.permute(2, 0, 1).reshape(*lead, *out_size).to(x.dtype)
+    out = _resize_planes(work.reshape(-1, *x.shape[-2:]), out_size, scales, antialias, maximum, 1)
+    return out.reshape(*x.shape[:-2], *out_size).to(x.dtype)

@@ -114,3 +114,11 @@ def test_bad_types():
         imresize(np.zeros((8, 8), np.int32), 0.5)
     with pytest.raises(ValueError, match="HW or HWC"):
         imresize(np.zeros((2, 8, 8, 3)), 0.5)
+
+
+def test_many_channels_resize_per_plane(rng):
+    image = rng.random((20, 16, 7))
+    out = imresize(image, 0.5)
+    assert out.shape == (10, 8, 7)
+    for c in (0, 6):
+        assert np.abs(out[..., c] - imresize(image[..., c], 0.5)).max() < 1e-12
