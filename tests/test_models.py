@@ -1,0 +1,119 @@
+import pickle
+import re
+
+import pytest
+import torch
+
+from srlib.discriminator import VGGDiscriminator
+from srlib.models import build_model, count_parameters
+from srlib.rrdbnet import RRDBNet
+from srlib.weights import CheckpointError, load_weights, read_state_dict
+
+
+def test_rrdbnet_x4_has_the_published_parameter_count():
+    assert count_parameters(RRDBNet()) == 16_697_987
+
+
+@pytest.mark.parametrize("upsampler", ["nearest", "pixelshuffle"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_generators_upscale_by_their_factor(scale, upsampler):
+    for model in (build_model("rrdbnet_small", scale=scale, upsampler=upsampler),
+                  build_model("srresnet", scale=scale, num_block=2), build_model("edsr_small", scale=scale)):
+        assert model(torch.rand(2, 3, 10, 7)).shape == (2, 3, 10 * scale, 7 * scale)
+
+
+def test_dense_block_init_is_scaled_kaiming():
+    conv = RRDBNet(num_block=1).body[0].rdb1.conv1
+    fan_in = conv.weight[0].numel()
+    std = conv.weight.std().item()
+    assert 0.07 < std / (0.1 * (2 / fan_in) ** 0.5) < 1.3  # kaiming std sqrt(2/fan_in), times 0.1
+    assert conv.bias.abs().max() == 0
+
+
+def test_published_sizes_of_the_comparators():
+    assert count_parameters(build_model("edsr_baseline")) == pytest.approx(1.5e6, rel=0.02)
+    assert count_parameters(build_model("edsr")) == pytest.approx(43e6, rel=0.01)
+    assert count_parameters(build_model("srresnet")) == pytest.approx(1.55e6, rel=0.01)
+
+
+@pytest.mark.parametrize("size", [128, 192])
+def test_discriminator_forward_backward(size):
+    d = VGGDiscriminator(size)
+    x = torch.rand(2, 3, size, size, requires_grad=True)
+    logits = d(x)
+    assert logits.shape == (2, 1)
+    logits.sum().backward()
+    assert x.grad is not None and d.features[0].weight.grad.abs().sum() > 0
+
+
+def test_discriminator_size_errors():
+    with pytest.raises(ValueError, match="built for 128x128.*got 192x192"):
+        VGGDiscriminator(128)(torch.rand(1, 3, 192, 192))
+    with pytest.raises(ValueError, match="multiple of 32"):
+        VGGDiscriminator(100)
+
+
+def test_build_model_overrides_and_errors():
+    assert len(build_model("rrdbnet", num_block=10).body) == 10
+    with pytest.raises(KeyError, match="unknown model 'nope'"):
+        build_model("nope")
+
+
+# Writers of the official layouts, written independently of srlib.weights (the test's oracle).
+def basicsr_file(state):
+    return {"params_ema": state, "params": {k: torch.zeros_like(v) for k, v in state.items()}}
+
+
+def esrgan_2020(state):
+    rules = [(r"^body\.(\d+)\.rdb(\d)\.", r"RRDB_trunk.\1.RDB\2."), (r"^conv_body\.", "trunk_conv."),
+             (r"^conv_up(\d)\.", r"upconv\1."), (r"^conv_hr\.", "HRconv.")]
+    return {_sub(rules, k): v for k, v in state.items()}
+
+
+def esrgan_original(state, num_block):
+    rules = [(r"^conv_first\.", "model.0."), (r"^body\.(\d+)\.rdb(\d)\.(conv\d)\.", r"model.1.sub.\1.RDB\2.\3.0."),
+             (r"^conv_body\.", f"model.1.sub.{num_block}."), (r"^conv_up1\.", "model.3."),
+             (r"^conv_up2\.", "model.6."), (r"^conv_hr\.", "model.8."), (r"^conv_last\.", "model.10.")]
+    return {_sub(rules, k): v for k, v in state.items()}
+
+
+def _sub(rules, key):
+    for pattern, repl in rules:
+        if re.match(pattern, key):
+            return re.sub(pattern, repl, key)
+    return key
+
+
+@pytest.mark.parametrize("layout, writer", [
+    ("BasicSR", basicsr_file), ("ESRGAN (2020)", esrgan_2020),
+    ("ESRGAN (original release)", lambda s: esrgan_original(s, 2)),
+])
+def test_official_layouts_load_and_give_the_same_outputs(tmp_path, layout, writer):
+    torch.manual_seed(0)
+    source = RRDBNet(num_feat=16, num_block=2, num_grow_ch=8)
+    torch.save(writer(source.state_dict()), tmp_path / "w.pth")
+    target = RRDBNet(num_feat=16, num_block=2, num_grow_ch=8)
+    assert load_weights(target, tmp_path / "w.pth") == layout
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        assert torch.equal(source(x), target(x))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_bad_checkpoints_are_clear_errors(tmp_path):
+    model = RRDBNet(num_feat=16, num_block=2, num_grow_ch=8)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_weights(model, tmp_path / "none.pth")
+    torch.save(model.state_dict(), tmp_path / "full.pth")
+    data = (tmp_path / "full.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_weights(model, tmp_path / "cut.pth")
+    (tmp_path / "code.pth").write_bytes(pickle.dumps(print))  # a pickle that would run code
+    with pytest.raises(CheckpointError):
+        read_state_dict(tmp_path / "code.pth")
+    other = RRDBNet(num_feat=16, num_block=3, num_grow_ch=8).state_dict()
+    with pytest.raises(CheckpointError, match=r"unexpected body\.2\.rdb1"):
+        load_weights(model, other)
+    with pytest.raises(CheckpointError, match=r"shape mismatch body\.0\.rdb1\.conv1\.weight.*\(47 in all\)"):
+        load_weights(model, RRDBNet(num_feat=8, num_block=2, num_grow_ch=8).state_dict())
