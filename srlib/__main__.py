@@ -1,4 +1,4 @@
-"""Command line: ``python -m srlib {prepare-pairs, extract-subimages, evaluate, bicubic-baseline, download}``."""
+"""Command line: ``python -m srlib {prepare-pairs, extract-subimages, evaluate, bicubic-baseline, upscale, download}``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from .download import DownloadError, fetch_dataset, load_manifest
 from .image_io import ImageReadError
 from .metrics import evaluate
 from .subimages import extract_subimages
+from .upscale_files import upscale_files
+from .weights import CheckpointError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hr", required=True)
     p.add_argument("--scale", type=int, required=True)
 
+    p = sub.add_parser("upscale", help="super-resolve an image or a folder with a trained generator")
+    p.add_argument("-i", "--input", required=True, help="an image file or a folder of images")
+    p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
+    p.add_argument("-s", "--scale", type=int, default=4)
+    p.add_argument("--model", required=True, help="generator checkpoint (.pth)")
+    p.add_argument("--arch", default="rrdbnet", help="architecture name for srlib.models.build_model")
+    p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
+    p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
     p = sub.add_parser("download", help="fetch a dataset listed in data/datasets.json")
     p.add_argument("name", nargs="?", help="dataset name (omit to list them)")
     p.add_argument("--root", default="datasets")
@@ -64,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                 table.to_csv(args.csv)
             if args.json:
                 table.to_json(args.json)
+        elif args.command == "upscale":
+            written = upscale_files(args.input, args.output, args.scale, args.model, arch=args.arch, tile=args.tile,
+                                    self_ensemble=args.self_ensemble, overwrite=args.overwrite)
+            print(f"written {len(written)} image(s)")
         elif args.command == "bicubic-baseline":
             print(bicubic_baseline(args.hr, args.scale).format())
         elif args.command == "download":
@@ -72,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{entry.name:<16} {entry.description}")
             else:
                 print(fetch_dataset(args.name, args.root, archive=args.archive))
-    except (ImageReadError, DownloadError, FileNotFoundError, ValueError, KeyError) as err:
+    except (ImageReadError, DownloadError, CheckpointError, FileNotFoundError, FileExistsError, PermissionError,
+            ValueError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -1,10 +1,12 @@
 import numpy as np
+import torch
 
 from srlib.__main__ import main
 from srlib.baseline import bicubic_baseline
 from srlib.degrade import make_lr, modcrop
 from srlib.image_io import read_image, write_image
 from srlib.metrics import protocol_for, psnr
+from srlib.models import build_model
 from srlib.resize import imresize
 from srlib.samples import sample_split
 
@@ -53,3 +55,27 @@ def test_bicubic_baseline_on_the_sample_test_photos(tmp_path, capsys):
     assert 20 < table.mean["psnr"] < 40 and 0.5 < table.mean["ssim"] < 1
     assert main(["bicubic-baseline", "--hr", str(tmp_path / "hr"), "--scale", "4"]) == 0
     assert "mean" in capsys.readouterr().out
+
+
+def test_upscale_command(tmp_path, photo, capsys):
+    torch.manual_seed(0)
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "in" / "a.png", photo[:20, :24])
+    write_image(tmp_path / "in" / "b.png", photo[:16, :16, 0])
+    args = ["upscale", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-s", "4",
+            "--model", str(tmp_path / "g.pth"), "--tile", "32"]
+    assert main(args + ["--arch", "rrdbnet"]) == 2  # a small-RRDB checkpoint does not fit the full net
+    assert "do not fit RRDBNet" in capsys.readouterr().err
+    assert main(args + ["--arch", "rrdbnet_small"]) == 0
+    assert read_image(tmp_path / "out" / "a.png").shape == (80, 96, 3)
+    assert read_image(tmp_path / "out" / "b.png").shape == (64, 64)
+    assert main(args + ["--arch", "rrdbnet_small"]) == 2 and "--overwrite" in capsys.readouterr().err
+    assert main(args + ["--arch", "rrdbnet_small", "--overwrite"]) == 0
+    assert main(args + ["--arch", "nope", "--overwrite"]) == 2 and "unknown model" in capsys.readouterr().err
+    (tmp_path / "bad.pth").write_bytes(b"not torch")
+    bad = [a if a != str(tmp_path / "g.pth") else str(tmp_path / "bad.pth") for a in args]
+    assert main(bad + ["--arch", "rrdbnet_small", "--overwrite"]) == 2
+    assert "cannot read checkpoint" in capsys.readouterr().err
+    single = tmp_path / "single.png"
+    assert main(["upscale", "-i", str(tmp_path / "in" / "a.png"), "-o", str(single), "--model",
+                 str(tmp_path / "g.pth"), "--arch", "rrdbnet_small"]) == 0 and single.exists()

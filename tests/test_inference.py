@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+import torch
+
+from srlib.inference import super_resolve, tiled_forward, upscale
+from srlib.models import build_model
+from srlib.resize import imresize
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model("rrdbnet", num_block=6).eval()  # random weights, as the requirement says
+
+
+def test_tiled_equals_untiled_without_seams(model):
+    x = torch.rand(1, 3, 70, 90)
+    with torch.no_grad():
+        full = model(x)
+        tiled = tiled_forward(model, x, 4, tile=32, overlap=8, pad=16)
+    assert (full - tiled).abs().max() < 1e-3
+    # no seam: the error along tile borders is no larger than elsewhere
+    err = (full - tiled).abs().mean(dim=(0, 1))
+    border_rows = err[[24 * 4 - 1, 24 * 4, 48 * 4 - 1, 48 * 4]].max()
+    assert border_rows <= err.max() and border_rows < 1e-4
+
+
+def test_tiled_without_context_would_show_seams(model):
+    x = torch.rand(1, 3, 70, 90)
+    with torch.no_grad():
+        assert (model(x) - tiled_forward(model, x, 4, tile=32, overlap=8, pad=0)).abs().max() > 1e-3
+
+
+def test_self_ensemble_of_an_equivariant_model_changes_nothing():
+    nearest = torch.nn.Upsample(scale_factor=2, mode="nearest")
+    holder = torch.nn.Sequential(torch.nn.Identity())
+    holder.register_parameter("p", torch.nn.Parameter(torch.zeros(1)))  # gives the model a device
+    model = torch.nn.Sequential(holder, nearest)
+    x = torch.rand(1, 3, 9, 7)
+    assert torch.allclose(super_resolve(model, x, 2, self_ensemble=True), super_resolve(model, x, 2))
+
+
+def test_self_ensemble_averages_the_eight_transforms(model):
+    x = torch.rand(1, 3, 12, 12)
+    plain = super_resolve(model, x, 4)
+    ensemble = super_resolve(model, x, 4, self_ensemble=True)
+    assert ensemble.shape == plain.shape and not torch.allclose(ensemble, plain)
+
+
+def test_half_precision_is_refused_on_cpu(model):
+    with pytest.raises(ValueError, match="CUDA"):
+        super_resolve(model, torch.rand(1, 3, 8, 8), 4, half=True)
+
+
+@pytest.mark.parametrize("shape, dtype", [((20, 18), np.uint8), ((20, 18, 3), np.uint8), ((20, 18, 4), np.uint8),
+                                          ((20, 18, 3), np.uint16)])
+def test_upscale_keeps_form_and_depth(model, shape, dtype):
+    rng = np.random.default_rng(0)
+    image = (rng.random(shape) * np.iinfo(dtype).max).astype(dtype)
+    out = upscale(model, image, 4, tile=8, overlap=2)
+    assert out.dtype == dtype and out.shape == (80, 72, *shape[2:])
+    if len(shape) == 3 and shape[2] == 4:
+        expected = np.clip(imresize(image[..., 3].astype(np.float32) / 255, 4), 0, 1)
+        assert np.abs(out[..., 3].astype(float) - np.floor(expected * 255 + 0.5)).max() <= 1
