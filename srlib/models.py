@@ -6,8 +6,10 @@ from torch import nn
 
 from .discriminator import VGGDiscriminator
 from .edsr import EDSR
+from .rdn import RDN
 from .rrdbnet import RRDBNet
 from .srresnet import SRResNet
+from .wdsr import WDSR
 
 # name -> (class, preset arguments). "_small" entries are the CPU-sized versions used by default runs.
 ARCHITECTURES: dict[str, tuple[type[nn.Module], dict]] = {
@@ -18,6 +20,10 @@ ARCHITECTURES: dict[str, tuple[type[nn.Module], dict]] = {
     "edsr_baseline": (EDSR, {}),
     "edsr": (EDSR, {"num_feat": 256, "num_block": 32, "res_scale": 0.1}),
     "edsr_small": (EDSR, {"num_feat": 32, "num_block": 4}),
+    "wdsr_a": (WDSR, {}),
+    "wdsr_a_small": (WDSR, {"num_feat": 16, "num_block": 4}),
+    "rdn": (RDN, {}),
+    "rdn_small": (RDN, {"num_feat": 32, "num_block": 4, "num_layer": 4, "growth": 16}),
     "vgg_discriminator": (VGGDiscriminator, {}),
 }
 

@@ -18,7 +18,8 @@ def test_rrdbnet_x4_has_the_published_parameter_count():
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_generators_upscale_by_their_factor(scale, upsampler):
     for model in (build_model("rrdbnet_small", scale=scale, upsampler=upsampler),
-                  build_model("srresnet", scale=scale, num_block=2), build_model("edsr_small", scale=scale)):
+                  build_model("srresnet", scale=scale, num_block=2), build_model("edsr_small", scale=scale),
+                  build_model("wdsr_a_small", scale=scale), build_model("rdn_small", scale=scale)):
         assert model(torch.rand(2, 3, 10, 7)).shape == (2, 3, 10 * scale, 7 * scale)
 
 
@@ -34,6 +35,8 @@ def test_published_sizes_of_the_comparators():
     assert count_parameters(build_model("edsr_baseline")) == pytest.approx(1.5e6, rel=0.02)
     assert count_parameters(build_model("edsr")) == pytest.approx(43e6, rel=0.01)
     assert count_parameters(build_model("srresnet")) == pytest.approx(1.55e6, rel=0.01)
+    assert count_parameters(build_model("rdn")) == pytest.approx(22.3e6, rel=0.01)
+    assert count_parameters(build_model("wdsr_a")) == pytest.approx(1.2e6, rel=0.02)
 
 
 @pytest.mark.parametrize("size", [128, 192])
@@ -117,3 +120,9 @@ def test_bad_checkpoints_are_clear_errors(tmp_path):
         load_weights(model, other)
     with pytest.raises(CheckpointError, match=r"shape mismatch body\.0\.rdb1\.conv1\.weight.*\(47 in all\)"):
         load_weights(model, RRDBNet(num_feat=8, num_block=2, num_grow_ch=8).state_dict())
+
+
+def test_batch_norm_free_variants_have_no_batch_norm():
+    for name in ("srresnet_nobn", "rrdbnet_small", "edsr_small", "wdsr_a_small", "rdn_small"):
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in build_model(name).modules()), name
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build_model("srresnet").modules())
