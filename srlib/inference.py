@@ -24,55 +24,56 @@ def _d4(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
     return x.flip(-1) if k >= 4 else x
 
 
-def _feather(length: int, overlap: int, at_start: bool, at_end: bool) -> torch.Tensor:
-    """1-D blending weights of a tile: linear ramps over the overlaps shared with neighbours."""
-    w = torch.ones(length)
-    ramp = torch.linspace(0, 1, overlap + 2)[1:-1]
-    if overlap and not at_start:
-        w[:overlap] = ramp
-    if overlap and not at_end:
-        w[-overlap:] = ramp.flip(0)
-    return w
-
-
 def _starts(length: int, tile: int, overlap: int) -> list[int]:
     if length <= tile:
         return [0]
-    stride = tile - overlap
-    starts = list(range(0, length - tile, stride))
+    starts = list(range(0, length - tile, tile - overlap))
     return starts + [length - tile]
+
+
+def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> list[torch.Tensor]:
+    """1-D weights of each tile's output that sum to exactly 1 along the whole axis: linear
+    cross-fades over each overlap between neighbours (the last tile, aligned to the border, may
+    overlap more), 1 elsewhere. No normalisation buffer is needed."""
+    ends = [min(s + tile, length) for s in starts]
+    weights = []
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        w = torch.ones((end - start) * scale)
+        if i > 0:  # fade in over the overlap with the previous tile
+            n = (ends[i - 1] - start) * scale
+            w[:n] = (torch.arange(n) + 0.5) / n
+        if i < len(starts) - 1:  # fade out over the overlap with the next tile
+            n = (end - starts[i + 1]) * scale
+            w[len(w) - n :] *= 1 - (torch.arange(n) + 0.5) / n
+        weights.append(w)
+    return weights
 
 
 def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int = 8,
                   pad: int = 16) -> torch.Tensor:
     """Run ``model`` tile by tile and blend: memory follows the tile size, not the image size.
 
-    Tiles of ``tile`` LR pixels overlap by ``overlap`` and are blended with linear feathers; each is
+    Tiles of ``tile`` LR pixels overlap by ``overlap`` and are cross-faded linearly; each is
     computed with ``pad`` pixels of extra context on every side (cropped away afterwards), so that
     the convolutions near a tile border see the real neighbourhood instead of zero padding.
     """
-    if not 0 <= overlap * 2 < tile:
-        raise ValueError(f"overlap ({overlap}) must be less than half the tile ({tile})")
+    if not 0 < overlap * 2 < tile:
+        raise ValueError(f"overlap ({overlap}) must be positive and less than half the tile ({tile})")
     n, _, h, w = x.shape
-    out = norm = None
     ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
-    for top in ys:
-        for left in xs:
+    wys, wxs = _blend_weights(ys, tile, h, scale), _blend_weights(xs, tile, w, scale)
+    out = None
+    for top, wy in zip(ys, wys):
+        for left, wx in zip(xs, wxs):
             t0, l0 = max(top - pad, 0), max(left - pad, 0)
-            core_h, core_w = min(tile, h - top), min(tile, w - left)
             y = model(x[:, :, t0 : min(top + tile + pad, h), l0 : min(left + tile + pad, w)])
-            y = y[:, :, (top - t0) * scale : (top - t0 + core_h) * scale, (left - l0) * scale : (left - l0 + core_w) * scale]
+            rows = slice(top * scale, top * scale + len(wy))
+            cols = slice(left * scale, left * scale + len(wx))
+            y = y[:, :, (top - t0) * scale : (top - t0) * scale + len(wy), (left - l0) * scale : (left - l0) * scale + len(wx)]
             if out is None:
                 out = torch.zeros(n, y.shape[1], h * scale, w * scale, device=x.device, dtype=torch.float32)
-                norm = torch.zeros(1, 1, h * scale, w * scale, device=x.device)
-            wy = _feather(y.shape[-2], overlap * scale, top == 0, top == ys[-1]).to(x.device)
-            wx = _feather(y.shape[-1], overlap * scale, left == 0, left == xs[-1]).to(x.device)
-            weight = (wy[:, None] * wx[None, :])[None, None]
-            rows = slice(top * scale, top * scale + y.shape[-2])
-            cols = slice(left * scale, left * scale + y.shape[-1])
-            out[:, :, rows, cols] += y.float() * weight
-            norm[:, :, rows, cols] += weight
-    return out / norm
+            out[:, :, rows, cols] += y.float() * (wy[:, None] * wx[None, :]).to(x.device)
+    return out
 
 
 def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | None = None, overlap: int = 8,
@@ -100,7 +101,7 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
             y = run(x)
         else:
             y = sum(_d4(run(_d4(x, k)), k, inverse=True) for k in range(8)) / 8
-        return y.float().clamp(0, 1)
+        return y.float().clamp_(0, 1)  # in place: an image-sized copy less
 
 
 def upscale(model: nn.Module, image: np.ndarray, scale: int, tile: int | None = None, overlap: int = 8,

@@ -62,3 +62,13 @@ def test_upscale_keeps_form_and_depth(model, shape, dtype):
     if len(shape) == 3 and shape[2] == 4:
         expected = np.clip(imresize(image[..., 3].astype(np.float32) / 255, 4), 0, 1)
         assert np.abs(out[..., 3].astype(float) - np.floor(expected * 255 + 0.5)).max() <= 1
+
+
+@pytest.mark.parametrize("length, tile, overlap", [(90, 32, 8), (70, 32, 8), (32, 32, 8), (20, 32, 8), (100, 40, 4)])
+def test_blend_weights_are_a_partition_of_unity(length, tile, overlap):
+    from srlib.inference import _blend_weights, _starts
+    starts = _starts(length, tile, overlap)
+    total = torch.zeros(length * 2)
+    for start, w in zip(starts, _blend_weights(starts, tile, length, 2)):
+        total[start * 2 : start * 2 + len(w)] += w
+    assert torch.allclose(total, torch.ones_like(total))

@@ -1,0 +1,112 @@
+"""Inference benchmark: RRDBNet (23 blocks, x4) on the CPU, against the machine's GEMM rate.
+
+Measured side by side in one run, in alternating rounds:
+- a 2048x2048 fp32 matrix multiply (the practical peak of this machine right now);
+- a plain fp32 NCHW forward of the model under ``torch.no_grad``;
+- srlib's inference path (``srlib.inference.super_resolve``: inference mode, channels-last).
+Printed: achieved GFLOP/s of both forwards, their ratio to the GEMM rate, the speed-up of srlib's
+path, and the largest output difference. Then the peak RSS of tiled inference on a 256x256 and a
+1024x1024 LR image with the same tile size, each in a fresh process (a 1-block RRDBNet there, so the
+large image finishes in seconds; activation memory per tile is what tiling bounds).
+
+    python benchmarks/bench_inference.py [--sizes 128 64] [--rounds 3]
+"""
+
+import argparse
+import copy
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from srlib.inference import super_resolve  # noqa: E402
+from srlib.rrdbnet import RRDBNet  # noqa: E402
+
+
+def conv_flops(model: nn.Module, x: torch.Tensor) -> float:
+    """Multiply-adds x 2 of every convolution in one forward pass."""
+    total = 0.0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        k = module.kernel_size[0] * module.kernel_size[1]
+        total += 2.0 * module.in_channels // module.groups * module.out_channels * k * output[0].numel() / module.out_channels
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return total
+
+
+def best_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+MEMORY_CHILD = """
+import resource, sys, torch
+sys.path.insert(0, {root!r})
+from srlib.inference import super_resolve
+from srlib.rrdbnet import RRDBNet
+torch.manual_seed(0)
+model = RRDBNet(num_block=1).eval()
+x = torch.rand(1, 3, {size}, {size})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+y = super_resolve(model, x, 4, tile={tile})
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, peak, y.numel() * 4 // 1024)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 64])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tile", type=int, default=128)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for size in args.sizes:
+        plain = RRDBNet().eval()
+        ours = copy.deepcopy(plain)
+        x = torch.rand(1, 3, size, size)
+        flops = conv_flops(plain, x)
+        with torch.no_grad():
+            reference = plain(x)
+        diff = (super_resolve(ours, x, 4) - reference.clamp(0, 1)).abs().max().item()
+        gemm, t_plain, t_ours = [], [], []
+        for _ in range(args.rounds):
+            gemm.append(2 * 2048**3 / best_time(lambda: torch.mm(a, b), 3) / 1e9)
+            with torch.no_grad():
+                t_plain.append(best_time(lambda: plain(x), 1))
+            t_ours.append(best_time(lambda: super_resolve(ours, x, 4), 1))
+        peak = statistics.median(gemm)
+        p, o = statistics.median(t_plain), statistics.median(t_ours)
+        print(f"LR {size}x{size}: {flops / 1e9:.1f} GFLOP per forward; GEMM {peak:.0f} GFLOP/s")
+        print(f"  plain NCHW forward : {p:7.2f} s  {flops / p / 1e9:6.1f} GFLOP/s  = {flops / p / 1e9 / peak:4.0%} of GEMM")
+        print(f"  srlib path         : {o:7.2f} s  {flops / o / 1e9:6.1f} GFLOP/s  = {flops / o / 1e9 / peak:4.0%} of GEMM")
+        print(f"  speed-up {p / o:.2f}x, max |difference| {diff:.1e}")
+    root = str(Path(__file__).resolve().parent.parent)
+    for size in (256, 1024):
+        out = subprocess.run([sys.executable, "-c", MEMORY_CHILD.format(root=root, size=size, tile=args.tile)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        before, peak, output_kib = (int(v) for v in out)
+        print(f"tiled x4, LR {size}x{size}, tile {args.tile}: peak RSS {peak / 1024:7.1f} MiB "
+              f"(at start {before / 1024:.1f} MiB, output tensor {output_kib / 1024:.1f} MiB, "
+              f"working memory {(peak - before - output_kib) / 1024:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
