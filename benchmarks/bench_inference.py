@@ -21,28 +21,11 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from srlib.inference import super_resolve  # noqa: E402
+from srlib.models import flops_per_pixel  # noqa: E402
 from srlib.rrdbnet import RRDBNet  # noqa: E402
-
-
-def conv_flops(model: nn.Module, x: torch.Tensor) -> float:
-    """Multiply-adds x 2 of every convolution in one forward pass."""
-    total = 0.0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        k = module.kernel_size[0] * module.kernel_size[1]
-        total += 2.0 * module.in_channels // module.groups * module.out_channels * k * output[0].numel() / module.out_channels
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    with torch.no_grad():
-        model(x)
-    for h in handles:
-        h.remove()
-    return total
 
 
 def best_time(fn, repeat: int) -> float:
@@ -82,7 +65,7 @@ def main() -> None:
         plain = RRDBNet().eval()
         ours = copy.deepcopy(plain)
         x = torch.rand(1, 3, size, size)
-        flops = conv_flops(plain, x)
+        flops = flops_per_pixel(plain, 4) * size * size
         with torch.no_grad():
             reference = plain(x)
         diff = (super_resolve(ours, x, 4) - reference.clamp(0, 1)).abs().max().item()

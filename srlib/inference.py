@@ -82,7 +82,7 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
 
     The model is put in eval mode and converted in place (dtype; channels-last on the CPU).
     """
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device  # parameter-free models run on the CPU
     half = device.type == "cuda" if half is None else half
     if half and device.type != "cuda":
         raise ValueError("half precision is only for CUDA; the CPU path runs in fp32")

@@ -21,16 +21,18 @@ def _scaled_kaiming_(module: nn.Module, scale: float = 0.1) -> None:
 
 
 class ResidualDenseBlock(nn.Module):
-    """Five densely connected 3x3 convs; the output is scaled by 0.2 and added to the input."""
+    """Five densely connected 3x3 convs; the output is scaled by ``res_scale`` (0.2) and added to the input."""
 
-    def __init__(self, num_feat: int = 64, num_grow_ch: int = 32) -> None:
+    def __init__(self, num_feat: int = 64, num_grow_ch: int = 32, res_scale: float = 0.2,
+                 init_scale: float = 0.1) -> None:
         super().__init__()
+        self.res_scale = res_scale
         self.conv1 = nn.Conv2d(num_feat, num_grow_ch, 3, 1, 1)
         self.conv2 = nn.Conv2d(num_feat + num_grow_ch, num_grow_ch, 3, 1, 1)
         self.conv3 = nn.Conv2d(num_feat + 2 * num_grow_ch, num_grow_ch, 3, 1, 1)
         self.conv4 = nn.Conv2d(num_feat + 3 * num_grow_ch, num_grow_ch, 3, 1, 1)
         self.conv5 = nn.Conv2d(num_feat + 4 * num_grow_ch, num_feat, 3, 1, 1)
-        _scaled_kaiming_(self)
+        _scaled_kaiming_(self, init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.leaky_relu(self.conv1(x), 0.2)
@@ -38,20 +40,22 @@ class ResidualDenseBlock(nn.Module):
         x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), 0.2)
         x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), 0.2)
         x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
-        return x + 0.2 * x5
+        return x + self.res_scale * x5
 
 
 class RRDB(nn.Module):
-    """Residual-in-residual dense block: three dense blocks, the whole scaled by 0.2 and added."""
+    """Residual-in-residual dense block: three dense blocks, the whole scaled by ``res_scale`` and added."""
 
-    def __init__(self, num_feat: int = 64, num_grow_ch: int = 32) -> None:
+    def __init__(self, num_feat: int = 64, num_grow_ch: int = 32, res_scale: float = 0.2,
+                 init_scale: float = 0.1) -> None:
         super().__init__()
-        self.rdb1 = ResidualDenseBlock(num_feat, num_grow_ch)
-        self.rdb2 = ResidualDenseBlock(num_feat, num_grow_ch)
-        self.rdb3 = ResidualDenseBlock(num_feat, num_grow_ch)
+        self.res_scale = res_scale
+        self.rdb1 = ResidualDenseBlock(num_feat, num_grow_ch, res_scale, init_scale)
+        self.rdb2 = ResidualDenseBlock(num_feat, num_grow_ch, res_scale, init_scale)
+        self.rdb3 = ResidualDenseBlock(num_feat, num_grow_ch, res_scale, init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + 0.2 * self.rdb3(self.rdb2(self.rdb1(x)))
+        return x + self.res_scale * self.rdb3(self.rdb2(self.rdb1(x)))
 
 
 def upsample_factors(scale: int) -> list[int]:
@@ -67,17 +71,20 @@ class RRDBNet(nn.Module):
 
     ``upsampler="nearest"`` is ESRGAN's nearest-neighbour x2 + conv per stage; ``"pixelshuffle"``
     uses sub-pixel convolutions, as the ESRGAN-Pro paper describes its upsampling layers.
+    ``res_scale`` (0.2) and ``init_scale`` (0.1) are the two stabilisers of the deep trunk; other
+    values exist for the experiments of notebook 02.
     """
 
     def __init__(self, scale: int = 4, num_feat: int = 64, num_block: int = 23, num_grow_ch: int = 32,
-                 num_in_ch: int = 3, num_out_ch: int = 3, upsampler: str = "nearest") -> None:
+                 num_in_ch: int = 3, num_out_ch: int = 3, upsampler: str = "nearest", res_scale: float = 0.2,
+                 init_scale: float = 0.1) -> None:
         super().__init__()
         if upsampler not in ("nearest", "pixelshuffle"):
             raise ValueError(f"upsampler must be 'nearest' or 'pixelshuffle', got {upsampler!r}")
         self.scale, self.upsampler = scale, upsampler
         self.factors = upsample_factors(scale)
         self.conv_first = nn.Conv2d(num_in_ch, num_feat, 3, 1, 1)
-        self.body = nn.Sequential(*[RRDB(num_feat, num_grow_ch) for _ in range(num_block)])
+        self.body = nn.Sequential(*[RRDB(num_feat, num_grow_ch, res_scale, init_scale) for _ in range(num_block)])
         self.conv_body = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
         widen = (lambda r: r * r) if upsampler == "pixelshuffle" else (lambda r: 1)
         for i, r in enumerate(self.factors, start=1):

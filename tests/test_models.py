@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from srlib.discriminator import VGGDiscriminator
-from srlib.models import build_model, count_parameters
+from srlib.models import block_output_stds, build_model, count_parameters, flops_per_pixel
+from srlib.resize import imresize
 from srlib.rrdbnet import RRDBNet
 from srlib.weights import CheckpointError, load_weights, read_state_dict
 
@@ -126,3 +127,28 @@ def test_batch_norm_free_variants_have_no_batch_norm():
     for name in ("srresnet_nobn", "rrdbnet_small", "edsr_small", "wdsr_a_small", "rdn_small"):
         assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in build_model(name).modules()), name
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build_model("srresnet").modules())
+
+
+def test_flops_per_pixel_matches_the_rrdbnet_formula():
+    nf, gc, blocks = 64, 32, 23
+    dense = 9 * (sum((nf + i * gc) * gc for i in range(4)) + (nf + 4 * gc) * nf)  # one dense block, per pixel
+    trunk = blocks * 3 * dense + 9 * (3 * nf + nf * nf)  # RRDBs, conv_first, conv_body
+    up = 9 * (nf * nf * 4 + nf * nf * 16 + nf * nf * 16 + nf * 3 * 16)  # conv_up1 at 2x, conv_up2/hr/last at 4x
+    assert flops_per_pixel(RRDBNet(), 4) == pytest.approx(2 * (trunk + up))
+
+
+def test_residual_scaling_keeps_the_trunk_stable():
+    x = torch.rand(1, 3, 16, 16)
+    torch.manual_seed(0)
+    esrgan = RRDBNet(num_block=8)
+    torch.manual_seed(0)
+    plain = RRDBNet(num_block=8, res_scale=1.0, init_scale=1.0)
+    stable = block_output_stds(esrgan, esrgan.body, x)
+    wild = block_output_stds(plain, plain.body, x)
+    assert len(stable) == len(wild) == 8
+    assert stable[-1] / stable[0] < 10 and wild[-1] / wild[0] > 1000  # measured: ~3.6 vs ~9e4
+
+
+def test_bicubic_model_is_the_matlab_resize():
+    x = torch.rand(1, 3, 6, 5, dtype=torch.float64)
+    assert torch.equal(build_model("bicubic", scale=3)(x), imresize(x, 3))
