@@ -7,7 +7,8 @@ Measured side by side in one run, in alternating rounds:
 Printed: achieved GFLOP/s of both forwards, their ratio to the GEMM rate, the speed-up of srlib's
 path, and the largest output difference. Then the peak RSS of tiled inference on a 256x256 and a
 1024x1024 LR image with the same tile size, each in a fresh process (a 1-block RRDBNet there, so the
-large image finishes in seconds; activation memory per tile is what tiling bounds).
+large image finishes in seconds; activation memory per tile is what tiling bounds), sampled
+every 5 ms.
 
     python benchmarks/bench_inference.py [--sizes 128 64] [--rounds 3]
 """
@@ -38,17 +39,27 @@ def best_time(fn, repeat: int) -> float:
 
 
 MEMORY_CHILD = """
-import resource, sys, torch
+import sys, threading, time, psutil, torch
 sys.path.insert(0, {root!r})
 from srlib.inference import super_resolve
 from srlib.rrdbnet import RRDBNet
 torch.manual_seed(0)
 model = RRDBNet(num_block=1).eval()
 x = torch.rand(1, 3, {size}, {size})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+me = psutil.Process()
+before = peak = me.memory_info().rss
+running = True
+def sample():
+    global peak
+    while running:
+        peak = max(peak, me.memory_info().rss)
+        time.sleep(0.005)
+sampler = threading.Thread(target=sample)
+sampler.start()
 y = super_resolve(model, x, 4, tile={tile})
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before, peak, y.numel() * 4 // 1024)
+running = False
+sampler.join()
+print(before // 1024, peak // 1024, y.numel() * 4 // 1024)
 """
 
 
@@ -86,9 +97,9 @@ def main() -> None:
         out = subprocess.run([sys.executable, "-c", MEMORY_CHILD.format(root=root, size=size, tile=args.tile)],
                              capture_output=True, text=True, check=True).stdout.split()
         before, peak, output_kib = (int(v) for v in out)
-        print(f"tiled x4, LR {size}x{size}, tile {args.tile}: peak RSS {peak / 1024:7.1f} MiB "
-              f"(at start {before / 1024:.1f} MiB, output tensor {output_kib / 1024:.1f} MiB, "
-              f"working memory {(peak - before - output_kib) / 1024:.1f} MiB)")
+        print(f"tiled x4, LR {size}x{size}, tile {args.tile}: peak RSS {peak / 1024:7.1f} MiB, "
+              f"{(peak - before) / 1024:6.1f} MiB above the start, of which the output tensor "
+              f"{output_kib / 1024:.1f} MiB: working memory {(peak - before - output_kib) / 1024:.1f} MiB")
 
 
 if __name__ == "__main__":
