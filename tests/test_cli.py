@@ -79,3 +79,16 @@ def test_upscale_command(tmp_path, photo, capsys):
     single = tmp_path / "single.png"
     assert main(["upscale", "-i", str(tmp_path / "in" / "a.png"), "-o", str(single), "--model",
                  str(tmp_path / "g.pth"), "--arch", "rrdbnet_small"]) == 0 and single.exists()
+
+
+def test_upscale_reports_unreadable_images_and_unwritable_outputs(tmp_path, photo, capsys):
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "broken.png").write_bytes(b"\x89PNG garbage IEND")
+    common = ["-s", "4", "--model", str(tmp_path / "g.pth"), "--arch", "rrdbnet_small"]
+    assert main(["upscale", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")] + common) == 2
+    assert "broken.png" in capsys.readouterr().err
+    write_image(tmp_path / "ok.png", photo[:12, :12])
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    assert main(["upscale", "-i", str(tmp_path / "ok.png"), "-o", str(tmp_path / "blocker" / "x.png")] + common) == 2
+    assert "cannot write" in capsys.readouterr().err
