@@ -35,12 +35,12 @@ class ResidualDenseBlock(nn.Module):
         _scaled_kaiming_(self, init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = F.leaky_relu(self.conv1(x), 0.2)
-        x2 = F.leaky_relu(self.conv2(torch.cat((x, x1), 1)), 0.2)
-        x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), 0.2)
-        x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), 0.2)
+        x1 = F.leaky_relu(self.conv1(x), 0.2, inplace=True)  # in place: one pass over memory fewer
+        x2 = F.leaky_relu(self.conv2(torch.cat((x, x1), 1)), 0.2, inplace=True)
+        x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), 0.2, inplace=True)
+        x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), 0.2, inplace=True)
         x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
-        return x + self.res_scale * x5
+        return torch.add(x, x5, alpha=self.res_scale)  # x + res_scale * x5 in one kernel
 
 
 class RRDB(nn.Module):
@@ -55,7 +55,7 @@ class RRDB(nn.Module):
         self.rdb3 = ResidualDenseBlock(num_feat, num_grow_ch, res_scale, init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.res_scale * self.rdb3(self.rdb2(self.rdb1(x)))
+        return torch.add(x, self.rdb3(self.rdb2(self.rdb1(x))), alpha=self.res_scale)
 
 
 def upsample_factors(scale: int) -> list[int]:

@@ -152,3 +152,10 @@ def test_residual_scaling_keeps_the_trunk_stable():
 def test_bicubic_model_is_the_matlab_resize():
     x = torch.rand(1, 3, 6, 5, dtype=torch.float64)
     assert torch.equal(build_model("bicubic", scale=3)(x), imresize(x, 3))
+
+
+def test_rrdbnet_gradients_are_exact():
+    torch.manual_seed(0)
+    net = RRDBNet(num_feat=4, num_block=1, num_grow_ch=2, scale=2).double()
+    x = torch.rand(1, 3, 4, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(net, (x,), eps=1e-6, atol=1e-5)
