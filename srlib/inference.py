@@ -77,16 +77,18 @@ def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, over
 
 
 def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | None = None, overlap: int = 8,
-                  self_ensemble: bool = False, half: bool | None = None) -> torch.Tensor:
-    """Model output for a batch (N, 3, H, W) in [0, 1]: fp32 on CPU, fp16 on CUDA unless ``half=False``.
+                  self_ensemble: bool = False, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Model output for a batch (N, 3, H, W) in [0, 1], as float32.
+
+    ``dtype`` is the precision the model runs in: fp32 on the CPU (the only choice there), fp16 on
+    CUDA by default (``torch.bfloat16`` or ``torch.float32`` on request).
 
     The model is put in eval mode and converted in place (dtype; channels-last on the CPU).
     """
     device = next(model.parameters(), torch.empty(0)).device  # parameter-free models run on the CPU
-    half = device.type == "cuda" if half is None else half
-    if half and device.type != "cuda":
-        raise ValueError("half precision is only for CUDA; the CPU path runs in fp32")
-    dtype = torch.float16 if half else torch.float32
+    dtype = dtype or (torch.float16 if device.type == "cuda" else torch.float32)
+    if dtype != torch.float32 and device.type != "cuda":
+        raise ValueError(f"{dtype} is only for CUDA; the CPU path runs in float32")
     model = model.to(dtype).eval()
     x = x.to(device=device, dtype=dtype)
     if device.type == "cpu":

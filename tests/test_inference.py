@@ -47,9 +47,10 @@ def test_self_ensemble_averages_the_eight_transforms(model):
     assert ensemble.shape == plain.shape and not torch.allclose(ensemble, plain)
 
 
-def test_half_precision_is_refused_on_cpu(model):
-    with pytest.raises(ValueError, match="CUDA"):
-        super_resolve(model, torch.rand(1, 3, 8, 8), 4, half=True)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_is_refused_on_cpu(model, dtype):
+    with pytest.raises(ValueError, match="only for CUDA"):
+        super_resolve(model, torch.rand(1, 3, 8, 8), 4, dtype=dtype)
 
 
 @pytest.mark.parametrize("shape, dtype", [((20, 18), np.uint8), ((20, 18, 3), np.uint8), ((20, 18, 4), np.uint8),
