@@ -99,10 +99,13 @@ def mse(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> floa
     return float(np.mean((a - b) ** 2))
 
 
+def _psnr_of(error: float) -> float:
+    return math.inf if error == 0 else 10.0 * math.log10(255.0**2 / error)
+
+
 def psnr(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
     """PSNR in dB, peak 255, under ``protocol`` (``inf`` for identical images)."""
-    error = mse(sr, hr, protocol)
-    return math.inf if error == 0 else 10.0 * math.log10(255.0**2 / error)
+    return _psnr_of(mse(sr, hr, protocol))
 
 
 def rmse(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
@@ -189,6 +192,20 @@ def ms_ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> 
         return float(ms_ssim_tensor(*_as_tensors(sr, hr, protocol)).mean())
 
 
+def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> dict[str, float]:
+    """PSNR, SSIM, MS-SSIM (NaN below 176 px) and RMSE of one pair, the planes prepared once."""
+    a, b = _pair(sr, hr, protocol)
+    error = float(np.mean((a - b) ** 2))
+    x, y = torch.from_numpy(a)[None], torch.from_numpy(b)[None]
+    with torch.no_grad():
+        structural = float(ssim_components(x, y)[0].mean())
+        try:
+            multiscale = float(ms_ssim_tensor(x, y).mean())
+        except ValueError:  # smaller than 176 px: five scales do not fit
+            multiscale = math.nan
+    return {"psnr": _psnr_of(error), "ssim": structural, "ms_ssim": multiscale, "rmse": math.sqrt(error)}
+
+
 @dataclass
 class EvaluationTable:
     """Per-image metric rows, the set-level row, and the protocol that produced them."""
@@ -233,22 +250,14 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
     missing = [p.name for p in hr_files if p.stem not in sr_by_stem]
     if missing or not hr_files:
         raise FileNotFoundError(f"no SR image in {sr_dir} for HR image(s): {missing or 'none in ' + str(hr_dir)}")
-    rows, errors = [], []
+    rows = []
     for hr_path in hr_files:
         sr_path = sr_by_stem[hr_path.stem]
         hr, sr = modcrop(read_image(hr_path), scale), read_image(sr_path)
         if sr.shape != hr.shape:
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
-        error = mse(sr, hr, protocol)
-        a, b = _as_tensors(sr, hr, protocol)
-        try:
-            msssim_value = float(ms_ssim_tensor(a, b).mean())
-        except ValueError:
-            msssim_value = math.nan
-        errors.append(error)
-        rows.append({"image": hr_path.stem, "psnr": psnr(sr, hr, protocol), "ssim": ssim(sr, hr, protocol),
-                     "ms_ssim": msssim_value, "rmse": math.sqrt(error)})
+        rows.append({"image": hr_path.stem, **scores(sr, hr, protocol)})
     mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "ms_ssim")}
-    mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean(errors)))}
+    mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
     return EvaluationTable(rows=rows, mean=mean, protocol=protocol)

@@ -9,7 +9,7 @@ from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
 from srlib.image_io import write_image
-from srlib.metrics import Protocol, evaluate, ms_ssim, protocol_for, psnr, rgb_to_y, rmse, ssim
+from srlib.metrics import Protocol, evaluate, ms_ssim, protocol_for, psnr, rgb_to_y, rmse, scores, ssim
 
 RGB_FLOAT_Y = Protocol(channel="y", crop_border=4, y_uint8=False)
 
@@ -128,3 +128,11 @@ def test_evaluate_errors(tmp_path, pair):
     write_image(tmp_path / "sr" / "a.png", sr[:100])
     with pytest.raises(ValueError, match="a.png"):
         evaluate(tmp_path / "sr", tmp_path / "hr", 4)
+
+
+def test_scores_agree_with_the_single_metrics(pair):
+    sr, hr = pair
+    got = scores(sr, hr)
+    assert got["psnr"] == pytest.approx(psnr(sr, hr)) and got["ssim"] == pytest.approx(ssim(sr, hr))
+    assert got["rmse"] == pytest.approx(rmse(sr, hr)) and math.isfinite(got["ms_ssim"])
+    assert math.isnan(scores(sr[:150, :150], hr[:150, :150])["ms_ssim"])  # too small for 5 scales
