@@ -37,6 +37,9 @@ def aligned_crop(
 class PairedImageDataset(Dataset):
     """HR images with LR counterparts read from ``lr_dir`` (same file name) or made on the fly.
 
+    LR images made on the fly are kept in memory (per worker process): right for the bundled photos;
+    for DF2K-sized sets, write the pairs once with :func:`srlib.degrade.prepare_pairs`.
+
     ``patch_size`` is the HR patch side (LR side = ``patch_size // scale``); ``None`` returns whole
     (mod-cropped) images, for validation. Items are ``{"lr", "hr": float tensors (3, h, w) in
     [0, 1], "name": str}``; gray images are replicated to RGB and alpha is dropped. Randomness comes
