@@ -1,0 +1,32 @@
+"""Checks of the CUDA paths. They run on machines with a GPU; CPU-only machines (CI here) skip them."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from srlib.inference import super_resolve
+from srlib.models import build_model
+from srlib.resize import imresize
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (these test the GPU paths)")
+
+
+def test_imresize_on_cuda_matches_cpu():
+    x = torch.rand(2, 3, 37, 29, dtype=torch.float64)
+    for scale in (1 / 4, 3 / 4, 3):
+        assert torch.allclose(imresize(x.cuda(), scale).cpu(), imresize(x, scale), atol=1e-10)
+    u8 = (torch.rand(3, 40, 36) * 255).to(torch.uint8)
+    assert torch.equal(imresize(u8.cuda(), 0.25).cpu(), imresize(u8, 0.25))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_inference_is_close_to_fp32(dtype):
+    torch.manual_seed(0)
+    model = build_model("rrdbnet_small")
+    x = torch.rand(1, 3, 48, 40)
+    fast = super_resolve(copy.deepcopy(model).cuda(), x, 4, dtype=dtype, tile=32)
+    reference = super_resolve(model, x, 4)
+    assert fast.device.type == "cuda"
+    assert np.abs(fast.cpu().numpy() - reference.numpy()).max() < 0.05
