@@ -214,6 +214,16 @@ class EvaluationTable:
     mean: dict
     protocol: Protocol
 
+    @classmethod
+    def from_rows(cls, rows: list[dict], protocol: Protocol) -> EvaluationTable:
+        """Rows of :func:`scores` plus "image": the mean row averages PSNR / SSIM / MS-SSIM over images
+        and reports RMSE as ``sqrt(mean per-image MSE)`` (PIRM 2018)."""
+        if not rows:
+            raise ValueError("no images to evaluate")
+        mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "ms_ssim")}
+        mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
+        return cls(rows=rows, mean=mean, protocol=protocol)
+
     def format(self) -> str:
         """A plain-text table headed by the protocol."""
         keys = [k for k in self.rows[0] if k != "image"]
@@ -258,6 +268,4 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
         rows.append({"image": hr_path.stem, **scores(sr, hr, protocol)})
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "ms_ssim")}
-    mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
-    return EvaluationTable(rows=rows, mean=mean, protocol=protocol)
+    return EvaluationTable.from_rows(rows, protocol)

@@ -48,7 +48,7 @@ def test_extract_subimages(tmp_path, capsys):
 def test_bicubic_baseline_on_the_sample_test_photos(tmp_path, capsys):
     for path in sample_split()["test"]:
         write_image(tmp_path / "hr" / f"{path.stem}.png", read_image(path))  # lossless copy
-    table = bicubic_baseline(tmp_path / "hr", 4, out_dir=tmp_path / "sr")
+    table = bicubic_baseline(tmp_path / "hr", 4)
     first = sample_split()["test"][0]
     hr = modcrop(read_image(first), 4)
     assert table.rows[0]["psnr"] == psnr(imresize(make_lr(hr, 4), 4), hr, protocol_for(4))
