@@ -177,3 +177,11 @@ def test_perceptual_loss_behaves(empty_hub):
     value.backward()
     assert value.item() > 0 and sr.grad.abs().sum() > 0
     assert all(p.grad is None for p in loss.features.parameters())
+
+
+@pytest.mark.parametrize("loss", [ragan_d_loss, ragan_g_loss, gan_d_loss, lambda r, f: gan_g_loss(f)])
+def test_gan_gradients_are_correct(loss):
+    torch.manual_seed(2)
+    real = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
+    fake = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda f: loss(real, f), (fake,))
