@@ -34,7 +34,8 @@ def _starts(length: int, tile: int, overlap: int) -> list[int]:
 def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> list[torch.Tensor]:
     """1-D weights of each tile's output that sum to exactly 1 along the whole axis: linear
     cross-fades over each overlap between neighbours (the last tile, aligned to the border, may
-    overlap more), 1 elsewhere. No normalisation buffer is needed."""
+    overlap more), 1 elsewhere, normalised per axis (so their 2-D products sum to 1 too and no
+    image-sized normalisation buffer is needed)."""
     ends = [min(s + tile, length) for s in starts]
     weights = []
     for i, (start, end) in enumerate(zip(starts, ends)):
@@ -46,7 +47,10 @@ def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> lis
             n = (end - starts[i + 1]) * scale
             w[len(w) - n :] *= 1 - (torch.arange(n) + 0.5) / n
         weights.append(w)
-    return weights
+    total = torch.zeros(length * scale)
+    for start, w in zip(starts, weights):
+        total[start * scale : start * scale + len(w)] += w
+    return [w / total[start * scale : start * scale + len(w)] for start, w in zip(starts, weights)]
 
 
 def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int = 8,

@@ -65,7 +65,8 @@ def test_upscale_keeps_form_and_depth(model, shape, dtype):
         assert np.abs(out[..., 3].astype(float) - np.floor(expected * 255 + 0.5)).max() <= 1
 
 
-@pytest.mark.parametrize("length, tile, overlap", [(90, 32, 8), (70, 32, 8), (32, 32, 8), (20, 32, 8), (100, 40, 4)])
+@pytest.mark.parametrize("length, tile, overlap",
+                         [(90, 32, 8), (70, 32, 8), (32, 32, 8), (20, 32, 8), (100, 40, 4), (50, 32, 15)])
 def test_blend_weights_are_a_partition_of_unity(length, tile, overlap):
     from srlib.inference import _blend_weights, _starts
     starts = _starts(length, tile, overlap)
