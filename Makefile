@@ -28,6 +28,7 @@ lab: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_resize.py
+	$(BIN)/python benchmarks/bench_inference.py
 
 clean:
 	rm -rf runs .pytest_cache
