@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,34 +33,26 @@ def make_lr(hr: np.ndarray, scale: int) -> np.ndarray:
     return imresize(hr, 1.0 / scale)
 
 
-@dataclass(frozen=True)
-class _PairJob:
-    source: Path
-    out_dir: Path
-    scale: int
-    crop: bool
-
-
 def pair_paths(out_dir: Path, scale: int, name: str) -> tuple[Path, Path]:
     """Where :func:`prepare_pairs` puts the HR / LR files of one image at one scale."""
     stem = Path(name).stem + ".png"
     return out_dir / f"x{scale}" / "HR" / stem, out_dir / f"x{scale}" / "LR" / stem
 
 
-def _make_pair(job: _PairJob) -> bool:
-    hr_path, lr_path = pair_paths(job.out_dir, job.scale, job.source.name)
+def _make_pair(job: tuple[Path, int], out_dir: Path, crop: bool) -> bool:
+    source, scale = job
+    hr_path, lr_path = pair_paths(out_dir, scale, source.name)
     if hr_path.exists() and lr_path.exists():
         return False
-    hr = read_image(job.source)
+    hr = read_image(source)
     height, width = hr.shape[:2]
-    if not job.crop and (height % job.scale or width % job.scale):
+    if not crop and (height % scale or width % scale):
         raise ValueError(
-            f"{job.source}: size {width}x{height} is not a multiple of scale {job.scale} "
-            "(pass crop=True to modcrop it)"
+            f"{source}: size {width}x{height} is not a multiple of scale {scale} (pass crop=True to modcrop it)"
         )
-    hr = modcrop(hr, job.scale)
+    hr = modcrop(hr, scale)
     write_image(hr_path, hr)
-    write_image(lr_path, make_lr(hr, job.scale))
+    write_image(lr_path, make_lr(hr, scale))
     return True
 
 
@@ -84,6 +77,7 @@ def prepare_pairs(
     interrupted run leaves no half-written image). With ``crop=False`` an HR image that is not a
     multiple of the scale is refused instead of cropped.
     """
-    jobs = [_PairJob(p, Path(out_dir), s, crop) for p in list_images(hr_dir) for s in scales]
-    done = progress_map(_make_pair, jobs, workers=workers, desc="HR -> LR pairs", progress=progress)
+    jobs = [(path, scale) for path in list_images(hr_dir) for scale in scales]
+    make = partial(_make_pair, out_dir=Path(out_dir), crop=crop)
+    done = progress_map(make, jobs, workers=workers, desc="HR -> LR pairs", progress=progress)
     return PrepareReport(written=sum(done), skipped=len(done) - sum(done))

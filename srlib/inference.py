@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .image_io import from_float, split_alpha, to_float
+from .image_io import from_float, image_to_tensor, split_alpha, to_float, to_rgb
 from .resize import imresize
 
 
@@ -121,8 +121,7 @@ def upscale(model: nn.Module, image: np.ndarray, scale: int, tile: int | None = 
         raise TypeError(f"upscale: expected a uint8 or uint16 image, got {image.dtype}")
     color, alpha = split_alpha(image)
     gray = color.ndim == 2
-    rgb = np.repeat(color[:, :, None], 3, axis=2) if gray else color
-    x = torch.from_numpy(np.ascontiguousarray(to_float(rgb).transpose(2, 0, 1)))[None]
+    x = image_to_tensor(to_rgb(color))
     y = super_resolve(model, x, scale, tile, overlap, self_ensemble)[0].permute(1, 2, 0).cpu().numpy()
     out = y.mean(axis=2) if gray else y
     if alpha is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from typing import TypeVar
 
 import torch
@@ -20,16 +21,10 @@ def _single_thread() -> None:
 def progress_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, desc: str, progress: bool = True) -> list[R]:
     """``[fn(x) for x in items]`` in ``workers`` processes (in this process if ``workers <= 1``)."""
     items = list(items)
-    with tqdm(total=len(items), desc=desc, disable=not progress) as bar:
-        if workers <= 1:
-            results = []
-            for item in items:
-                results.append(fn(item))
-                bar.update()
-            return results
-        with ProcessPoolExecutor(workers, initializer=_single_thread) as pool:
-            results = []
-            for result in pool.map(fn, items):
-                results.append(result)
-                bar.update()
-            return results
+    pool = ProcessPoolExecutor(workers, initializer=_single_thread) if workers > 1 else nullcontext()
+    with pool, tqdm(total=len(items), desc=desc, disable=not progress) as bar:
+        results = []
+        for result in (pool.map(fn, items) if workers > 1 else map(fn, items)):
+            results.append(result)
+            bar.update()
+        return results
