@@ -14,6 +14,7 @@ import numpy as np
 
 from .image_io import list_images, read_image, write_image
 from .parallel import progress_map
+from .split import source_of
 
 
 def crop_starts(length: int, crop: int, step: int, thresh: int = 0) -> list[int]:
@@ -56,6 +57,27 @@ def covered_fraction(covering: list[tuple[int, int]], covered: list[tuple[int, i
     for top, left in covering:
         mask[top : top + crop, left : left + crop] = True
     return float(np.mean([mask[t : t + crop, l : l + crop].mean() for t, l in covered]))
+
+
+def subimage_box(name: str | Path, boxes: dict[str, list[tuple[int, int]]]) -> tuple[int, int]:
+    """(top, left) of sub-image ``<source>_sNNN``, given each source's :func:`subimage_boxes`."""
+    index = int(Path(name).stem.rsplit("_s", 1)[1])
+    return boxes[source_of(name)][index - 1]
+
+
+def leaked_pixel_fraction(train: list[str], test: list[str], boxes: dict[str, list[tuple[int, int]]],
+                          crop: int) -> float:
+    """Share of all test sub-image pixels that also lie in a training sub-image of the same photo.
+
+    What a split of overlapping sub-images leaks: 0 for a split by source photo.
+    """
+    leaked = 0.0
+    for source in {source_of(n) for n in test}:
+        covering = [subimage_box(n, boxes) for n in train if source_of(n) == source]
+        covered = [subimage_box(n, boxes) for n in test if source_of(n) == source]
+        if covering:
+            leaked += covered_fraction(covering, covered, crop) * len(covered)
+    return leaked / len(test)
 
 
 def subimage_name(stem: str, index: int, suffix: str = ".png") -> str:

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from srlib.image_io import read_image, write_image
-from srlib.subimages import count_subimages, covered_fraction, crop_starts, extract_subimages, subimage_boxes, subimage_name
+from srlib.subimages import (count_subimages, covered_fraction, crop_starts, extract_subimages, leaked_pixel_fraction,
+                             subimage_box, subimage_boxes, subimage_name)
 
 
 def test_crop_starts_follow_the_rule():
@@ -51,3 +52,11 @@ def test_covered_fraction():
     assert covered_fraction([boxes[0]], [boxes[1]], 20) == 0.5  # step = crop / 2: half shared
     assert covered_fraction([boxes[0], boxes[2]], [boxes[1]], 20) == 1.0
     assert covered_fraction([boxes[0]], [boxes[2]], 20) == 0.0
+
+
+def test_leaked_pixel_fraction():
+    boxes = {"a": subimage_boxes(40, 20, crop=20, step=10), "b": subimage_boxes(20, 20, crop=20, step=10)}
+    assert subimage_box("a_s002.png", boxes) == (0, 10)
+    assert leaked_pixel_fraction(["a_s001.png"], ["a_s002.png"], boxes, 20) == 0.5
+    assert leaked_pixel_fraction(["a_s001.png", "a_s003.png"], ["a_s002.png", "b_s001.png"], boxes, 20) == 0.5
+    assert leaked_pixel_fraction(["b_s001.png"], ["a_s001.png", "a_s002.png"], boxes, 20) == 0.0
