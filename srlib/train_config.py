@@ -1,0 +1,167 @@
+"""What a training run does, as one dataclass, and the named presets of the course.
+
+A stage is ``"psnr"`` (pre-training with a pixel loss) or ``"gan"`` (fine-tuning with the perceptual
++ adversarial + pixel objective, initialised from the PSNR generator). Presets:
+
+- ``quick``: a small RRDBNet on the bundled photos; each stage takes a minute or two on 2 CPU cores.
+- ``esrgan``: ESRGAN (Wang et al. 2018): 23 RRDBs, HR patch 128, batch 16, L1 pre-training at 2e-4
+  halved every 200k of 1M iterations, then 400k GAN iterations at 1e-4 halved at 50k/100k/200k/300k.
+- ``paper``: ESRGAN-Pro: as ``esrgan`` but HR patch 192 in both stages (so the discriminator takes
+  192), DF2K sub-images, and the Mix loss (alpha 0.84) for pre-training.
+- ``srgan``: SRGAN (Ledig et al. 2017) for comparison: SRResNet, MSE pre-training, standard GAN.
+
+Every field can be overridden (``preset("paper", "gan", batch_size=8)``, papermill parameters, or
+``--set batch_size=8`` on the command line); the effective config is saved with the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STAGES = ("psnr", "gan")
+
+
+@dataclass
+class TrainConfig:
+    stage: str = "psnr"
+    run_dir: str = "runs/train"
+    # generator and data
+    model: str = "rrdbnet_small"
+    model_args: dict = field(default_factory=dict)  # overrides of the model preset, e.g. {"num_block": 10}
+    scale: int = 4
+    patch_size: int = 64  # HR side; LR side = patch_size // scale
+    batch_size: int = 8  # per process; the effective batch is batch_size x world size
+    train_dir: str | None = None  # HR folder; None = the bundled photos' train split
+    train_lr_dir: str | None = None  # LR folder with the same file names; None = made on the fly
+    val_dir: str | None = None  # None = the bundled photos' validation split
+    val_lr_dir: str | None = None
+    dataset_repeat: int = 1
+    num_workers: int = 0
+    # optimisation
+    iterations: int = 300
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.5
+    pixel_loss: str = "l1"  # l1, l2, charbonnier or mix
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    # GAN stage
+    init_from: str | None = None  # stage-1 run directory or weights file
+    gan_type: str = "ragan"  # ragan (ESRGAN) or gan (SRGAN)
+    perceptual: str = "auto"  # auto, vgg19, efficientnet-lite0 or none
+    perceptual_layer: str = "conv5_4"
+    perceptual_weight: float = 1.0
+    gan_weight: float = 5e-3
+    pixel_weight: float = 1e-2
+    d_num_feat: int = 64
+    d_lr: float = 1e-4
+    # bookkeeping
+    val_every: int = 100
+    log_every: int = 10
+    checkpoint_every: int = 100
+    val_tile: int | None = None  # tile size for validation forwards (LR pixels); None = whole images
+    seed: int = 0
+    device: str = "auto"  # auto, cpu or cuda
+    precision: str = "fp32"  # fp32, bf16 or fp16 (the last two on CUDA only)
+    threads: int | None = None  # torch CPU threads per process
+    ddp_timeout_s: int = 300  # a collective waiting longer than this ends the run
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(self.betas)
+        self.milestones = tuple(self.milestones)
+        if self.stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {self.stage!r}")
+        if self.stage == "gan" and self.patch_size % 32:
+            raise ValueError(f"GAN stage: patch_size {self.patch_size} must be a multiple of 32 (discriminator)")
+        if self.patch_size % self.scale:
+            raise ValueError(f"patch_size {self.patch_size} must be a multiple of scale {self.scale}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        for name in ("iterations", "batch_size", "val_every", "log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        values = json.loads(text)
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+
+_SUB_IMAGES = "data/DF2K/HR_sub"  # written by `python -m srlib extract-subimages` (notebook 01)
+_PRESETS: dict[str, dict[str, dict]] = {
+    "quick": {
+        "common": {"model": "rrdbnet_small", "patch_size": 64, "batch_size": 8, "dataset_repeat": 40,
+                   "val_every": 100, "checkpoint_every": 100, "log_every": 10},
+        "psnr": {"iterations": 300, "lr": 2e-4, "milestones": (200,)},
+        "gan": {"iterations": 100, "lr": 1e-4, "d_lr": 1e-4, "milestones": (), "d_num_feat": 32, "val_every": 50,
+                "checkpoint_every": 50, "ema_decay": 0.999},
+    },
+    "esrgan": {
+        "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR", "precision": "bf16"},
+        "psnr": {"iterations": 1_000_000, "lr": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000)},
+        "gan": {"iterations": 400_000, "lr": 1e-4, "d_lr": 1e-4, "milestones": (50_000, 100_000, 200_000, 300_000),
+                "perceptual": "vgg19"},
+    },
+    "paper": {
+        "common": {"model": "rrdbnet", "patch_size": 192, "batch_size": 16, "num_workers": 6,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": _SUB_IMAGES, "val_dir": "data/Set14/HR", "precision": "bf16"},
+        "psnr": {"iterations": 1_000_000, "lr": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000),
+                 "pixel_loss": "mix"},
+        "gan": {"iterations": 400_000, "lr": 1e-4, "d_lr": 1e-4, "milestones": (50_000, 100_000, 200_000, 300_000),
+                "perceptual": "vgg19"},
+    },
+    "srgan": {
+        "common": {"model": "srresnet", "patch_size": 96, "batch_size": 16, "num_workers": 6, "ema_decay": 0.0,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR"},
+        "psnr": {"iterations": 1_000_000, "lr": 1e-4, "pixel_loss": "l2"},
+        "gan": {"iterations": 200_000, "lr": 1e-4, "d_lr": 1e-4, "milestones": (100_000,), "gamma": 0.1,
+                "gan_type": "gan", "perceptual": "vgg19", "gan_weight": 1e-3, "pixel_weight": 0.0},
+    },
+}
+PRESETS = tuple(_PRESETS)
+
+
+def preset(name: str, stage: str, **overrides) -> TrainConfig:
+    """The config of preset ``name`` for ``stage`` with ``overrides`` applied (unknown names raise)."""
+    if name not in _PRESETS:
+        raise KeyError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+    values = {**_PRESETS[name]["common"], **_PRESETS[name][stage], **overrides, "stage": stage}
+    return TrainConfig(**values)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"batch_size=8"`` -> ("batch_size", 8); values are JSON (strings may be bare)."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"--set expects name=value, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def resolve_path(path: str | None, base: Path) -> Path | None:
+    """A config path: absolute as given, relative ones against ``base`` (the repository root)."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p

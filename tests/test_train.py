@@ -1,0 +1,212 @@
+import dataclasses
+import math
+
+import pytest
+import torch
+
+import srlib.checkpoint
+import srlib.train
+from srlib.checkpoint import load_checkpoint, save_atomic
+from srlib.distributed import ProcessGroup
+from srlib.image_io import read_image, write_image
+from srlib.paths import SAMPLE_DIR
+from srlib.train import CHECKPOINT, GENERATOR, batch_schedule, learning_rate, read_log, train
+from srlib.train_config import PRESETS, TrainConfig, parse_override, preset
+from srlib.weights import CheckpointError, read_state_dict
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """Six 64x64 training crops and two 48x48 validation crops of the bundled photos."""
+    root = tmp_path_factory.mktemp("data")
+    for split, names, size in (("train", ["coffee", "chelsea", "astronaut"], 64), ("val", ["camera"], 48)):
+        (root / split).mkdir()
+        for name in names:
+            image = read_image(SAMPLE_DIR / f"{name}.png")
+            for k, (top, left) in enumerate([(40, 60), (150, 200)]):
+                crop = image[top:top + size, left:left + size]
+                write_image(root / split / f"{name}_{k}.png", crop if crop.ndim == 3 else crop[..., None].repeat(3, 2))
+    return root
+
+
+def tiny_config(data, run_dir, stage="psnr", **overrides) -> TrainConfig:
+    values = dict(stage=stage, run_dir=str(run_dir), model="rrdbnet_small",
+                  model_args={"num_feat": 8, "num_block": 1, "num_grow_ch": 8}, patch_size=32, batch_size=4,
+                  train_dir=str(data / "train"), val_dir=str(data / "val"), dataset_repeat=2, iterations=4,
+                  val_every=2, log_every=1, checkpoint_every=2, threads=1, d_num_feat=8, perceptual="none")
+    return TrainConfig(**(values | overrides))
+
+
+def all_state(run_dir) -> dict[str, torch.Tensor]:
+    state = load_checkpoint(run_dir / CHECKPOINT)
+    flat = {}
+
+    def walk(prefix, value):
+        if isinstance(value, torch.Tensor):
+            flat[prefix] = value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{i}", v)
+
+    for key in ("generator", "ema", "discriminator", "opt_g", "opt_d", "rng"):
+        walk(key, state.get(key))
+    return flat
+
+
+def test_learning_rate_halves_at_each_milestone():
+    assert [learning_rate(1e-4, (2, 4), 0.5, i) for i in range(6)] == [1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5, 2.5e-5]
+
+
+def test_two_processes_share_out_the_single_process_batches():
+    single = batch_schedule(24, 8, ProcessGroup(), seed=3, start_iteration=0)
+    ranks = [batch_schedule(24, 4, ProcessGroup(r, r, 2), seed=3, start_iteration=0) for r in (0, 1)]
+    for _ in range(7):  # across an epoch boundary (3 batches per epoch)
+        whole = next(single)
+        parts = [next(r) for r in ranks]
+        assert sorted(parts[0] + parts[1]) == sorted(whole)
+        assert not set(parts[0]) & set(parts[1])
+
+
+def test_schedule_resumed_mid_epoch_continues_the_same_order():
+    straight = batch_schedule(20, 3, ProcessGroup(), seed=0, start_iteration=0)
+    expected = [next(straight) for _ in range(14)][5:]
+    resumed = batch_schedule(20, 3, ProcessGroup(), seed=0, start_iteration=5)
+    assert [next(resumed) for _ in range(9)] == expected
+
+
+def test_too_few_samples_for_a_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match="dataset_repeat"):
+        next(batch_schedule(6, 4, ProcessGroup(0, 0, 2), seed=0, start_iteration=0))
+
+
+@pytest.mark.parametrize("stage", ["psnr", "gan"])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tiny_data, tmp_path, stage):
+    extra = {"perceptual": "efficientnet-lite0"} if stage == "gan" else {}
+    train(tiny_config(tiny_data, tmp_path / "straight", stage, iterations=6, **extra), progress=False)
+    train(tiny_config(tiny_data, tmp_path / "resumed", stage, iterations=3, **extra), progress=False)
+    assert load_checkpoint(tmp_path / "resumed" / CHECKPOINT)["iteration"] == 3
+    train(tiny_config(tiny_data, tmp_path / "resumed", stage, iterations=6, **extra), progress=False)
+    straight, resumed = all_state(tmp_path / "straight"), all_state(tmp_path / "resumed")
+    assert straight.keys() == resumed.keys()
+    assert any(k.startswith("discriminator") for k in straight) == (stage == "gan")
+    for key in straight:
+        assert torch.equal(straight[key], resumed[key]), key
+    losses = [r for r in read_log(tmp_path / "straight") if "pixel" in r]
+    assert [r["iteration"] for r in losses] == [1, 2, 3, 4, 5, 6]
+    assert [r["pixel"] for r in read_log(tmp_path / "resumed") if "pixel" in r] == [r["pixel"] for r in losses]
+
+
+def test_pretraining_learns_and_logs_validation_against_bicubic(tiny_data, tmp_path):
+    run = train(tiny_config(tiny_data, tmp_path, iterations=30, val_every=30, checkpoint_every=30,
+                            model_args={"num_feat": 16, "num_block": 1, "num_grow_ch": 8}, lr=1e-3), progress=False)
+    log = read_log(run)
+    first, last = log[0], log[-1]
+    assert first["iteration"] == 0 and "bicubic_psnr_y" in first
+    assert last["val_psnr_y"] > first["val_psnr_y"] + 3  # a random network starts far below bicubic
+    assert (run / "log.csv").read_text().splitlines()[0].startswith("iteration,")
+    assert TrainConfig.from_json((run / "config.json").read_text()).iterations == 30
+    weights = read_state_dict(run / GENERATOR)  # the EMA weights, as BasicSR's params_ema
+    assert weights.keys() == load_checkpoint(run / CHECKPOINT)["ema"].keys()
+
+
+def test_gan_stage_starts_from_the_pretrained_generator(tiny_data, tmp_path):
+    pre = train(tiny_config(tiny_data, tmp_path / "psnr", iterations=2), progress=False)
+    gan = tiny_config(tiny_data, tmp_path / "gan", "gan", iterations=1, init_from=str(pre))
+    run = train(gan, progress=False)
+    log = read_log(run)
+    assert log[0]["val_psnr_y"] == pytest.approx(read_log(pre)[-1]["val_psnr_y"])  # same weights at iteration 0
+    assert {"pixel", "gan", "d", "d_real", "d_fake", "total"} <= set(log[-1])
+    assert 0 < log[-1]["d_real"] < 1 and 0 < log[-1]["d_fake"] < 1
+
+
+def test_a_finished_run_returns_without_training(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, iterations=2)
+    train(config, progress=False)
+    before = (tmp_path / CHECKPOINT).stat().st_mtime_ns
+    train(config, progress=False)
+    assert (tmp_path / CHECKPOINT).stat().st_mtime_ns == before
+
+
+def test_resuming_with_other_settings_names_them(tiny_data, tmp_path):
+    train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
+    with pytest.raises(CheckpointError, match="batch_size"):
+        train(tiny_config(tiny_data, tmp_path, iterations=4, batch_size=2), progress=False)
+
+
+def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path):
+    train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
+    data = (tmp_path / CHECKPOINT).read_bytes()
+    (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated"):
+        train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
+
+
+def test_missing_init_checkpoint_is_a_clear_error(tiny_data, tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        train(tiny_config(tiny_data, tmp_path, "gan", init_from=str(tmp_path / "nowhere.pt")), progress=False)
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_data, tmp_path, monkeypatch):
+    calls = 0
+
+    def poisoned(name):
+        def loss(sr, hr):
+            nonlocal calls
+            calls += 1
+            value = (sr - hr).abs().mean()
+            return value * math.nan if calls == 3 else value
+        return loss
+
+    monkeypatch.setattr(srlib.train, "pixel_loss", poisoned)
+    with pytest.raises(FloatingPointError, match=r"'pixel' became nan at iteration 3"):
+        train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
+    assert load_checkpoint(tmp_path / CHECKPOINT)["iteration"] == 2
+
+
+def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = save_atomic({"iteration": 1, "w": torch.ones(3)}, tmp_path / "c.pt")
+
+    def dies_half_way(obj, f):
+        f.write(b"PK\x03\x04 partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(srlib.checkpoint.torch, "save", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        save_atomic({"iteration": 2, "w": torch.zeros(3)}, path)
+    assert load_checkpoint(path)["iteration"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_checkpoint_without_training_state_is_refused(tmp_path):
+    torch.save({"params": {"w": torch.ones(1)}}, tmp_path / "weights.pt")
+    with pytest.raises(CheckpointError, match="lacks iteration"):
+        load_checkpoint(tmp_path / "weights.pt", ("iteration",))
+
+
+def test_presets():
+    assert set(PRESETS) == {"quick", "esrgan", "paper", "srgan"}
+    paper = preset("paper", "gan")
+    assert (paper.model, paper.patch_size, paper.batch_size, paper.gan_type) == ("rrdbnet", 192, 16, "ragan")
+    assert preset("paper", "psnr").pixel_loss == "mix"
+    esrgan = preset("esrgan", "gan")
+    assert (esrgan.patch_size, esrgan.milestones, esrgan.lr) == (128, (50_000, 100_000, 200_000, 300_000), 1e-4)
+    assert (esrgan.gan_weight, esrgan.pixel_weight, esrgan.perceptual) == (5e-3, 1e-2, "vgg19")
+    srgan = preset("srgan", "gan")
+    assert (srgan.model, srgan.gan_type) == ("srresnet", "gan")
+    assert preset("quick", "psnr", iterations=7).iterations == 7
+    with pytest.raises(ValueError, match="unknown config fields: itrations"):
+        preset("quick", "psnr", itrations=7)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        preset("quick", "gan", patch_size=48)
+
+
+def test_config_round_trips_through_json_and_overrides_parse():
+    config = preset("paper", "gan", model_args={"num_block": 10})
+    assert TrainConfig.from_json(config.to_json()) == config
+    assert parse_override("batch_size=8") == ("batch_size", 8)
+    assert parse_override("model=srresnet") == ("model", "srresnet")
+    assert parse_override("milestones=[10, 20]") == ("milestones", [10, 20])
+    assert dataclasses.replace(config, milestones=[10, 20]).milestones == (10, 20)
