@@ -13,6 +13,7 @@ process group's timeout bounds any collective left waiting, and ``launch`` raise
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -133,7 +134,24 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
             if not chunk:
                 time.sleep(0.1)
     if proc.returncode != 0:
-        tail = log_path.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-15:]
-        raise TrainingFailed(f"training failed (torchrun exit code {proc.returncode}); log: {log_path}\n"
-                             + "\n".join(tail))
+        raise TrainingFailed(f"training failed (torchrun exit code {proc.returncode}): "
+                             f"{_first_error(log_path.read_text(errors='replace'))}; full log: {log_path}")
     return run_dir
+
+
+_ERROR_LINE = re.compile(r"^(?:\[rank(\d+)\]: )?((?:\w+\.)*\w*(?:Error|Exception)\w*: .*)$")
+_ROOT_CAUSE = re.compile(r"Root Cause.*?rank\s*: (\d+).*?exitcode\s*: (-?\d+)[^\n]*?(\(SIG\w+\))?\s*\n", re.S)
+
+
+def _first_error(log: str) -> str:
+    """Which rank failed first (torchrun's root cause) and the first exception a rank printed."""
+    found = []
+    root = _ROOT_CAUSE.search(log)
+    if root:
+        found.append(f"rank {root[1]} exited first, with code {root[2]}" + (f" {root[3]}" if root[3] else ""))
+    for line in log.replace("\r", "\n").splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        if match and "ChildFailedError" not in match[2]:
+            found.append(f"rank {match[1]}: {match[2]}" if match[1] else match[2])
+            break
+    return "; ".join(found) or "no error message in the log"
