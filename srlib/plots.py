@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from matplotlib.patches import Rectangle
 
 
@@ -69,3 +71,48 @@ def draw_rrdb(ax=None):
     ax.text(14.7, 0.5, "x0.2 +", fontsize=7, va="center")
     ax.text(14.7, 2.5, "out", fontsize=9, va="center")
     return ax
+
+
+def training_curves(records: Sequence[dict], losses: Sequence[str] = ("pixel",), size: float = 3.0):
+    """Loss curves (left) and validation PSNR against the bicubic line (right) from a run's log records."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(2.2 * size, size))
+    for name in losses:
+        points = [(r["iteration"], r[name]) for r in records if name in r]
+        if points:
+            left.plot(*zip(*points), label=name, lw=1)
+    left.set(xlabel="iteration", ylabel="loss", yscale="log")
+    left.legend(fontsize=7)
+    val = [(r["iteration"], r["val_psnr_y"]) for r in records if "val_psnr_y" in r]
+    if val:
+        right.plot(*zip(*val), "o-", ms=3, label="model (EMA)")
+    bicubic = [r["bicubic_psnr_y"] for r in records if "bicubic_psnr_y" in r]
+    if bicubic:
+        right.axhline(bicubic[0], color="gray", ls="--", lw=1, label="bicubic")
+    right.set(xlabel="iteration", ylabel="validation PSNR (Y, dB)")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+class LivePlot:
+    """A training callback (``train(config, callback=LivePlot())``) that redraws :func:`training_curves`
+    in place, at most every ``interval`` seconds and at every validation."""
+
+    def __init__(self, losses: Sequence[str] = ("pixel",), interval: float = 5.0) -> None:
+        self.losses, self.interval = losses, interval
+        self.records: list[dict] = []
+        self._handle = None
+        self._last = 0.0
+
+    def __call__(self, record: dict) -> None:
+        self.records.append(record)
+        now = time.monotonic()
+        if "val_psnr_y" not in record and now - self._last < self.interval:
+            return
+        self._last = now
+        fig = training_curves(self.records, self.losses)
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
