@@ -95,6 +95,20 @@ def torchrun_command(config_file: Path, nproc_per_node: int) -> list[str]:
             "-m", "srlib.train", "--config", str(config_file)]
 
 
+ECHO_INTERVAL_S = 3.0  # how often streamed output is passed on (a notebook keeps every write as an output)
+
+
+def collapse_progress(text: str) -> str:
+    """Keep only the latest state of each progress bar line: within a line, text before the last
+    carriage return is an overwritten update."""
+    lines = text.split("\n")
+    kept = []
+    for line in lines:
+        updates = [u for u in line.split("\r") if u]
+        kept.append(("\r" + updates[-1] if "\r" in line else updates[-1]) if updates else "")
+    return "\n".join(kept)
+
+
 def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | None = None,
            env: dict[str, str] | None = None, echo: bool = True) -> Path:
     """Train ``config`` in ``nproc_per_node`` processes under torchrun; returns the run directory.
@@ -117,15 +131,19 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     ) as proc:
         os.set_blocking(proc.stdout.fileno(), False)
+        pending, last_echo = b"", 0.0
         while True:
             chunk = proc.stdout.read()
             if chunk:
                 log.write(chunk)
                 log.flush()
-                if echo:
-                    sys.stdout.write(chunk.decode(errors="replace"))
-                    sys.stdout.flush()
-            if proc.poll() is not None and not chunk:
+                pending += chunk
+            finished = proc.poll() is not None and not chunk
+            if echo and pending and (finished or time.monotonic() - last_echo > ECHO_INTERVAL_S):
+                sys.stdout.write(collapse_progress(pending.decode(errors="replace")))
+                sys.stdout.flush()
+                pending, last_echo = b"", time.monotonic()
+            if finished:
                 break
             if timeout_s is not None and time.monotonic() - start > timeout_s:
                 os.killpg(proc.pid, 9)

@@ -81,7 +81,8 @@ def training_curves(records: Sequence[dict], losses: Sequence[str] = ("pixel",),
         if points:
             left.plot(*zip(*points), label=name, lw=1)
     left.set(xlabel="iteration", ylabel="loss", yscale="log")
-    left.legend(fontsize=7)
+    if left.lines:
+        left.legend(fontsize=7)
     val = [(r["iteration"], r["val_psnr_y"]) for r in records if "val_psnr_y" in r]
     if val:
         right.plot(*zip(*val), "o-", ms=3, label="model (EMA)")
@@ -89,7 +90,8 @@ def training_curves(records: Sequence[dict], losses: Sequence[str] = ("pixel",),
     if bicubic:
         right.axhline(bicubic[0], color="gray", ls="--", lw=1, label="bicubic")
     right.set(xlabel="iteration", ylabel="validation PSNR (Y, dB)")
-    right.legend(fontsize=7)
+    if right.lines:
+        right.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -117,7 +117,8 @@ def batches_per_epoch(num_samples: int, batch_size: int, world_size: int) -> int
     return per_epoch
 
 
-def _files(folder: str | None, split: str) -> list[Path]:
+def image_files(folder: str | None, split: str) -> list[Path]:
+    """HR images of a config folder (relative to the repository), or the bundled photos' ``split`` when None."""
     if folder is None:
         return sample_split()[split]
     path = resolve_path(folder, REPO_ROOT)
@@ -132,7 +133,7 @@ def _lr_dir(folder: str | None) -> Path | None:
 
 def validation_pairs(config: TrainConfig) -> list[tuple[str, torch.Tensor, np.ndarray]]:
     """(name, LR tensor (1, 3, h, w), HR uint8 image) for every validation image."""
-    data = PairedImageDataset(_files(config.val_dir, "val"), config.scale, None, lr_dir=_lr_dir(config.val_lr_dir),
+    data = PairedImageDataset(image_files(config.val_dir, "val"), config.scale, None, lr_dir=_lr_dir(config.val_lr_dir),
                               augment=False)
     items = (data[i] for i in range(len(data)))
     return [(item["name"], item["lr"][None], tensor_to_image(item["hr"])) for item in items]
@@ -238,7 +239,7 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
                                        config.perceptual_weight, adversarial)
 
     # data
-    train_set = PairedImageDataset(_files(config.train_dir, "train"), config.scale, config.patch_size,
+    train_set = PairedImageDataset(image_files(config.train_dir, "train"), config.scale, config.patch_size,
                                    lr_dir=_lr_dir(config.train_lr_dir), seed=config.seed, repeat=config.dataset_repeat)
     per_epoch = batches_per_epoch(len(train_set), config.batch_size, group.world_size)
 
@@ -358,6 +359,18 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     bar.close()
     leave_process_group()
     return run_dir
+
+
+def trained_generator(run_dir: str | Path, ema: bool = True) -> nn.Module:
+    """The generator a run saved (its EMA weights unless ``ema=False``), built from the run's config, in eval mode."""
+    run_dir = resolve_path(str(run_dir), REPO_ROOT)
+    if not (run_dir / "config.json").is_file():
+        raise CheckpointError(f"{run_dir} is not a training run (no config.json)")
+    config = TrainConfig.from_json((run_dir / "config.json").read_text())
+    model = build_model(config.model, scale=config.scale, **config.model_args)
+    state = load_checkpoint(run_dir / GENERATOR, ("params",))
+    load_weights(model, state["params_ema"] if ema and "params_ema" in state else state["params"])
+    return model.eval()
 
 
 def _eval_model(generator: nn.Module, ema: EMA | None) -> nn.Module:

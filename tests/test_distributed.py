@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from srlib.distributed import TrainingFailed, launch
+from srlib.distributed import TrainingFailed, collapse_progress, launch
 from srlib.train import GENERATOR, read_log, train
 from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
 
@@ -79,3 +79,8 @@ def test_launch_reports_a_failing_run_with_its_log(tiny_data, tmp_path):  # noqa
     config = tiny_config(tiny_data, tmp_path, train_dir=str(tmp_path / "missing"))
     with pytest.raises(TrainingFailed, match="train folder not found"):
         launch(config, nproc_per_node=2, echo=False, timeout_s=240)
+
+
+def test_streamed_progress_keeps_only_the_latest_update_of_a_bar():
+    assert collapse_progress("start\nbar 1%\rbar 2%\rbar 3%") == "start\n\rbar 3%"
+    assert collapse_progress("\rbar 9%\rbar 10%\ndone\n") == "\rbar 10%\ndone\n"

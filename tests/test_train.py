@@ -10,7 +10,7 @@ from srlib.checkpoint import load_checkpoint, save_atomic
 from srlib.distributed import ProcessGroup
 from srlib.image_io import read_image, write_image
 from srlib.paths import SAMPLE_DIR
-from srlib.train import CHECKPOINT, GENERATOR, batch_schedule, learning_rate, read_log, train
+from srlib.train import CHECKPOINT, GENERATOR, batch_schedule, learning_rate, read_log, train, trained_generator
 from srlib.train_config import PRESETS, TrainConfig, parse_override, preset
 from srlib.weights import CheckpointError, read_state_dict
 
@@ -210,3 +210,13 @@ def test_config_round_trips_through_json_and_overrides_parse():
     assert parse_override("model=srresnet") == ("model", "srresnet")
     assert parse_override("milestones=[10, 20]") == ("milestones", [10, 20])
     assert dataclasses.replace(config, milestones=[10, 20]).milestones == (10, 20)
+
+
+def test_trained_generator_is_the_saved_ema_model(tiny_data, tmp_path):
+    run = train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
+    model = trained_generator(run)
+    ema = load_checkpoint(run / CHECKPOINT)["ema"]
+    assert all(torch.equal(v, ema[k]) for k, v in model.state_dict().items())
+    assert not model.training
+    with pytest.raises(CheckpointError, match="not a training run"):
+        trained_generator(tmp_path / "nothing")
