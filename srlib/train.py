@@ -58,10 +58,11 @@ RESUMABLE_CHANGES = {"iterations", "run_dir", "val_every", "log_every", "checkpo
                      "threads", "ddp_timeout_s", "val_tile", "train_dir", "train_lr_dir", "val_dir", "val_lr_dir"}
 
 
-def pixel_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def pixel_loss(name: str, mix_alpha: float = 0.84) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The pixel loss called ``name`` in a config."""
     losses = {"l1": l1_loss, "l2": l2_loss, "charbonnier": charbonnier_loss}
     if name == "mix":
-        return MixLoss()
+        return MixLoss(mix_alpha)
     if name not in losses:
         raise ValueError(f"unknown pixel loss {name!r}: use l1, l2, charbonnier or mix")
     return losses[name]
@@ -230,7 +231,7 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
 
     # losses
-    pixel = pixel_loss(config.pixel_loss)
+    pixel = pixel_loss(config.pixel_loss, config.mix_alpha)
     if gan:
         perceptual = None if config.perceptual == "none" else PerceptualLoss(config.perceptual, config.perceptual_layer).to(device)
         adversarial = ragan_g_loss if config.gan_type == "ragan" else (lambda real, fake: gan_g_loss(fake))

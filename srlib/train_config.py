@@ -48,6 +48,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()
     gamma: float = 0.5
     pixel_loss: str = "l1"  # l1, l2, charbonnier or mix
+    mix_alpha: float = 0.84  # the MS-SSIM share of the Mix loss
     ema_decay: float = 0.999  # 0 disables the EMA generator
     # GAN stage
     init_from: str | None = None  # stage-1 run directory or weights file

@@ -152,7 +152,7 @@ def test_missing_init_checkpoint_is_a_clear_error(tiny_data, tmp_path):
 def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_data, tmp_path, monkeypatch):
     calls = 0
 
-    def poisoned(name):
+    def poisoned(name, alpha):
         def loss(sr, hr):
             nonlocal calls
             calls += 1
