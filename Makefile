@@ -29,6 +29,7 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_resize.py
 	$(BIN)/python benchmarks/bench_inference.py
+	$(BIN)/python benchmarks/bench_train.py
 
 clean:
 	rm -rf runs .pytest_cache
