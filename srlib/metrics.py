@@ -18,8 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .color import rgb_to_y
 from .degrade import modcrop
 from .image_io import list_images, read_image
+from .niqe import BLOCK as NIQE_BLOCK
+from .niqe import niqe
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 _WINDOW, _SIGMA = 11, 1.5
@@ -51,12 +54,6 @@ class Protocol:
 def protocol_for(scale: int, channel: str = "y") -> Protocol:
     """The standard protocol at a given scale: shave ``scale`` pixels, Y rounded to uint8."""
     return Protocol(channel=channel, crop_border=scale)
-
-
-def rgb_to_y(image: np.ndarray) -> np.ndarray:
-    """ITU-R BT.601 luma on the [16, 235] scale, float64, from an RGB image in 0..255 units."""
-    image = np.asarray(image, dtype=np.float64)
-    return 16.0 + (65.481 * image[..., 0] + 128.553 * image[..., 1] + 24.966 * image[..., 2]) / 255.0
 
 
 def _to_255(image: np.ndarray) -> np.ndarray:
@@ -216,18 +213,22 @@ class EvaluationTable:
 
     @classmethod
     def from_rows(cls, rows: list[dict], protocol: Protocol) -> EvaluationTable:
-        """Rows of :func:`scores` plus "image": the mean row averages PSNR / SSIM / MS-SSIM over images
-        and reports RMSE as ``sqrt(mean per-image MSE)`` (PIRM 2018)."""
+        """Rows of :func:`scores` (plus "image", and "niqe" when scored): the mean row averages every
+        column over images, except RMSE, reported as ``sqrt(mean per-image MSE)`` (PIRM 2018)."""
         if not rows:
             raise ValueError("no images to evaluate")
-        mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "ms_ssim")}
+        mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("image", "rmse")}
         mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
-        return cls(rows=rows, mean=mean, protocol=protocol)
+        return cls(rows=rows, mean={k: mean[k] for k in rows[0]}, protocol=protocol)
 
     def format(self) -> str:
-        """A plain-text table headed by the protocol."""
+        """A plain-text table headed by the protocol (and how NIQE was taken, when it is a column)."""
         keys = [k for k in self.rows[0] if k != "image"]
-        lines = [f"protocol: {self.protocol.describe()}", "image".ljust(24) + "".join(k.rjust(10) for k in keys)]
+        lines = [f"protocol: {self.protocol.describe()}"]
+        if "niqe" in keys:
+            lines.append(f"NIQE: Y channel (uint8), {self.protocol.crop_border} px shaved, LIVE pristine model "
+                         "(lower is better); PI: unavailable without Ma et al.'s model file")
+        lines.append("image".ljust(24) + "".join(k.rjust(10) for k in keys))
         for row in [*self.rows, self.mean]:
             lines.append(str(row["image"]).ljust(24) + "".join(f"{row[k]:10.4f}" for k in keys))
         return "\n".join(lines)
@@ -247,8 +248,10 @@ class EvaluationTable:
         Path(path).write_text(json.dumps(payload, indent=2))
 
 
-def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None) -> EvaluationTable:
-    """PSNR / SSIM / MS-SSIM / RMSE of every SR image against the HR image of the same name.
+def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None,
+             with_niqe: bool = True) -> EvaluationTable:
+    """PSNR / SSIM / MS-SSIM / RMSE (and NIQE of the SR image, PIRM-style: Y, ``scale`` px shaved) of
+    every SR image against the HR image of the same name.
 
     HR images are mod-cropped to ``scale``; an SR image of another size is an error naming it.
     The mean row averages PSNR/SSIM/MS-SSIM over images and reports RMSE as
@@ -267,5 +270,9 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
         if sr.shape != hr.shape:
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
-        rows.append({"image": hr_path.stem, **scores(sr, hr, protocol)})
+        row = {"image": hr_path.stem, **scores(sr, hr, protocol)}
+        if with_niqe:  # NaN for images with no whole 96x96 block after shaving
+            big_enough = min(sr.shape[:2]) - 2 * scale >= NIQE_BLOCK
+            row["niqe"] = niqe(sr, crop_border=scale) if big_enough else math.nan
+        rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)

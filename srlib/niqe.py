@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .image_io import split_alpha
-from .metrics import rgb_to_y
+from .color import rgb_to_y
 from .paths import DATA_DIR
 from .resize import imresize
 

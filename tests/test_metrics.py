@@ -9,6 +9,7 @@ from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
 from srlib.image_io import write_image
+from srlib.niqe import niqe
 from srlib.metrics import Protocol, evaluate, ms_ssim, protocol_for, psnr, rgb_to_y, rmse, scores, ssim
 
 RGB_FLOAT_Y = Protocol(channel="y", crop_border=4, y_uint8=False)
@@ -113,6 +114,13 @@ def test_evaluate_table(tmp_path, pair):
     assert table.mean["rmse"] == pytest.approx(math.sqrt(np.mean(mses)))  # PIRM: sqrt of the mean MSE
     assert table.rows[0]["rmse"] == pytest.approx(rmse(sr, hr))
     assert "crop_border=4" in table.format().splitlines()[0]
+    assert "NIQE: Y channel" in table.format().splitlines()[1]
+    assert table.rows[0]["niqe"] == pytest.approx(niqe(sr, crop_border=4))
+    assert table.rows[0]["niqe"] > table.rows[1]["niqe"]  # sigma 12 noise is less natural than sigma 4
+    assert table.mean["niqe"] == pytest.approx(np.mean([r["niqe"] for r in table.rows]))
+    write_image(tmp_path / "small_hr" / "s.png", hr[:96, :96])
+    write_image(tmp_path / "small_sr" / "s.png", sr[:96, :96])
+    assert math.isnan(evaluate(tmp_path / "small_sr", tmp_path / "small_hr", 4).rows[0]["niqe"])
     table.to_csv(tmp_path / "t.csv")
     table.to_json(tmp_path / "t.json")
     assert (tmp_path / "t.csv").read_text().startswith("# protocol: Y (ITU-R BT.601")
