@@ -10,6 +10,7 @@ from .edsr import EDSR
 from .rdn import RDN
 from .resize import imresize
 from .rrdbnet import RRDBNet
+from .srn_deblur import SRNDeblur
 from .srresnet import SRResNet
 from .wdsr import WDSR
 
@@ -37,6 +38,8 @@ ARCHITECTURES: dict[str, tuple[type[nn.Module], dict]] = {
     "wdsr_a_small": (WDSR, {"num_feat": 16, "num_block": 4}),
     "rdn": (RDN, {}),
     "rdn_small": (RDN, {"num_feat": 32, "num_block": 4, "num_layer": 4, "growth": 16}),
+    "srn_deblur": (SRNDeblur, {}),
+    "srn_deblur_small": (SRNDeblur, {"num_feat": 16, "num_res": 2}),
     "vgg_discriminator": (VGGDiscriminator, {}),
     "bicubic": (Bicubic, {}),
 }
