@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from srlib.plots import LivePlot, training_curves
-from srlib.widgets import BeforeAfter, before_after_figure, png_bytes, split_view
+from srlib.widgets import BeforeAfter, CropZoom, Gallery, before_after_figure, png_bytes, split_view, zoom_figure, zoom_row
 
 
 def test_split_view_puts_before_left_and_after_right():
@@ -38,3 +38,32 @@ def test_static_figures_render():
     for record in records:
         live(record)
     assert live.records == records
+
+
+def test_zoom_row_and_crop_zoom_follow_the_sliders():
+    a, b = np.zeros((40, 50, 3), np.uint8), np.full((40, 50, 3), 200, np.uint8)
+    a[10:20, 10:20] = 100
+    row = zoom_row({"a": a, "b": b}, 10, 10, 10, zoom=2)
+    assert row.shape == (20, 44, 3) and (row[:, :20] == 100).all() and (row[:, 24:] == 200).all()
+    with pytest.raises(ValueError, match="outside a"):
+        zoom_row({"a": a}, 35, 0, 10)
+    view = CropZoom({"a": a, "b": b}, size=10)
+    shown = view.image.value
+    view.top.value, view.left.value = 10, 10
+    assert view.image.value != shown
+    assert view.image.value == png_bytes(zoom_row({"a": a, "b": b}, 10, 10, 10, 3))
+    assert zoom_figure({"a": a, "b": b}, 10, 10, 10).axes
+
+
+def test_gallery_selectors_change_the_compared_images():
+    rng = np.random.default_rng(1)
+    results = {name: {m: rng.integers(0, 256, (16, 16, 3), np.uint8) for m in ("bicubic", "GAN", "HR")}
+               for name in ("coffee", "flower")}
+    gallery = Gallery(results)
+    first = gallery.split.image.value
+    assert (gallery.split.before is results["coffee"]["bicubic"]) and (gallery.split.after is results["coffee"]["HR"])
+    gallery.image_choice.value = "flower"
+    assert gallery.split.after is results["flower"]["HR"] and gallery.split.image.value != first
+    gallery.left_choice.value = "GAN"
+    assert gallery.split.before is results["flower"]["GAN"]
+    assert gallery.split.slider.description == "GAN | HR"
