@@ -10,17 +10,23 @@ import numpy as np
 from .degrade import make_lr, modcrop
 from .image_io import list_images, read_image
 from .metrics import EvaluationTable, Protocol, protocol_for, scores
+from .niqe import niqe
 from .resize import imresize
 
 
 def evaluate_upscaler(upscale: Callable[[np.ndarray], np.ndarray], hr_paths: Sequence[str | Path], scale: int,
-                      protocol: Protocol | None = None) -> EvaluationTable:
-    """Degrade each HR image (mod-crop, MATLAB bicubic), upscale it with ``upscale``, score it."""
+                      protocol: Protocol | None = None, with_niqe: bool = False) -> EvaluationTable:
+    """Degrade each HR image (mod-crop, MATLAB bicubic), upscale it with ``upscale``, score it (and take
+    the NIQE of the output, PIRM style: Y, ``scale`` px shaved, when ``with_niqe``)."""
     protocol = protocol or protocol_for(scale)
     rows = []
     for path in hr_paths:
         hr = modcrop(read_image(path), scale)
-        rows.append({"image": Path(path).stem, **scores(upscale(make_lr(hr, scale)), hr, protocol)})
+        sr = upscale(make_lr(hr, scale))
+        row = {"image": Path(path).stem, **scores(sr, hr, protocol)}
+        if with_niqe:
+            row["niqe"] = niqe(sr, crop_border=scale)
+        rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)
 
 

@@ -50,3 +50,15 @@ def test_too_small_image_is_a_clear_error():
         niqe(np.zeros((100, 90, 3), np.uint8))
     with pytest.raises(TypeError, match="uint8"):
         niqe(np.zeros((100, 100, 3), np.uint16))
+
+
+def test_evaluate_upscaler_adds_the_niqe_of_each_output():
+    from srlib.baseline import evaluate_upscaler
+    from srlib.degrade import make_lr, modcrop
+
+    path = SAMPLE_DIR / "chelsea.png"
+    up = lambda lr: np.clip(imresize(lr, 4), 0, 255).round().astype(np.uint8)  # noqa: E731
+    table = evaluate_upscaler(up, [path], 4, with_niqe=True)
+    expected = niqe(up(make_lr(modcrop(read_image(path), 4), 4)), crop_border=4)
+    assert table.rows[0]["niqe"] == pytest.approx(expected)
+    assert "niqe" not in evaluate_upscaler(up, [path], 4).rows[0]
