@@ -222,7 +222,8 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     discriminator = VGGDiscriminator(config.patch_size, num_feat=config.d_num_feat).to(device) if gan else None
     if device.type == "cuda":
         generator = generator.to(memory_format=torch.channels_last)
-    if config.init_from and not (run_dir / CHECKPOINT).exists():
+    resuming = resume and (run_dir / CHECKPOINT).exists()
+    if config.init_from and not resuming:
         source = resolve_path(config.init_from, REPO_ROOT)
         load_weights(generator, source / GENERATOR if source.is_dir() else source)
     ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
@@ -246,7 +247,7 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
 
     # resume
     start, path = 0, run_dir / CHECKPOINT
-    if resume and path.exists():
+    if resuming:
         state = load_checkpoint(path, ("config", "iteration", "generator", "opt_g", "rng", "world_size"))
         _check_resumable(TrainConfig.from_json(state["config"]), config, group.world_size, state["world_size"], path)
         generator.load_state_dict(state["generator"])

@@ -120,6 +120,8 @@ def test_gan_stage_starts_from_the_pretrained_generator(tiny_data, tmp_path):
     assert log[0]["val_psnr_y"] == pytest.approx(read_log(pre)[-1]["val_psnr_y"])  # same weights at iteration 0
     assert {"pixel", "gan", "d", "d_real", "d_fake", "total"} <= set(log[-1])
     assert 0 < log[-1]["d_real"] < 1 and 0 < log[-1]["d_fake"] < 1
+    rerun = read_log(train(gan, resume=False, progress=False))  # afresh in the same folder: from the PSNR model again
+    assert rerun[0]["val_psnr_y"] == pytest.approx(log[0]["val_psnr_y"]) and len(rerun) == len(log)
 
 
 def test_a_finished_run_returns_without_training(tiny_data, tmp_path):
