@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         config = preset(args.preset, args.stage, **overrides)
     run_dir = train(config, resume=not args.no_resume)
     if process_from_env().is_main:
-        print(f"run directory: {run_dir}")
+        print(f"run directory: {run_dir.relative_to(REPO_ROOT) if run_dir.is_relative_to(REPO_ROOT) else run_dir}")
     return 0
 
 
