@@ -30,3 +30,24 @@ def test_reduced_precision_inference_is_close_to_fp32(dtype):
     reference = super_resolve(model, x, 4)
     assert fast.device.type == "cuda"
     assert np.abs(fast.cpu().numpy() - reference.numpy()).max() < 0.05
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision):
+    from srlib.checkpoint import load_checkpoint
+    from srlib.train import CHECKPOINT, read_log, train
+    from tests.test_train import tiny_config
+
+    data = tmp_path / "data"
+    for split, size in (("train", 64), ("val", 48)):
+        (data / split).mkdir(parents=True)
+        rng = np.random.default_rng(0)
+        for k in range(4):
+            from srlib.image_io import write_image
+            write_image(data / split / f"{k}.png", rng.integers(0, 256, (size, size, 3), np.uint8))
+    for stage in ("psnr", "gan"):
+        config = tiny_config(data, tmp_path / stage, stage, device="cuda", precision=precision, iterations=4,
+                             init_from=str(tmp_path / "psnr") if stage == "gan" else None)
+        run = train(config, progress=False)
+        assert all(np.isfinite(r.get("pixel", 0.0)) for r in read_log(run))
+        assert load_checkpoint(run / CHECKPOINT)["iteration"] == 4
