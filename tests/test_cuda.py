@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from srlib.image_io import write_image
 from srlib.inference import super_resolve
 from srlib.models import build_model
 from srlib.resize import imresize
@@ -43,7 +44,6 @@ def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision
         (data / split).mkdir(parents=True)
         rng = np.random.default_rng(0)
         for k in range(4):
-            from srlib.image_io import write_image
             write_image(data / split / f"{k}.png", rng.integers(0, 256, (size, size, 3), np.uint8))
     for stage in ("psnr", "gan"):
         config = tiny_config(data, tmp_path / stage, stage, device="cuda", precision=precision, iterations=4,
