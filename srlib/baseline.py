@@ -9,8 +9,7 @@ import numpy as np
 
 from .degrade import make_lr, modcrop
 from .image_io import list_images, read_image
-from .metrics import EvaluationTable, Protocol, protocol_for, scores
-from .niqe import niqe
+from .metrics import EvaluationTable, Protocol, pirm_niqe, protocol_for, scores
 from .resize import imresize
 
 
@@ -25,7 +24,7 @@ def evaluate_upscaler(upscale: Callable[[np.ndarray], np.ndarray], hr_paths: Seq
         sr = upscale(make_lr(hr, scale))
         row = {"image": Path(path).stem, **scores(sr, hr, protocol)}
         if with_niqe:
-            row["niqe"] = niqe(sr, crop_border=scale)
+            row["niqe"] = pirm_niqe(sr, scale)
         rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)
 

@@ -203,6 +203,11 @@ def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> d
     return {"psnr": _psnr_of(error), "ssim": structural, "ms_ssim": multiscale, "rmse": math.sqrt(error)}
 
 
+def pirm_niqe(sr: np.ndarray, scale: int) -> float:
+    """NIQE as PIRM 2018 takes it (Y, ``scale`` pixels shaved); NaN when no whole 96x96 block is left."""
+    return niqe(sr, crop_border=scale) if min(sr.shape[:2]) - 2 * scale >= NIQE_BLOCK else math.nan
+
+
 @dataclass
 class EvaluationTable:
     """Per-image metric rows, the set-level row, and the protocol that produced them."""
@@ -271,8 +276,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
         row = {"image": hr_path.stem, **scores(sr, hr, protocol)}
-        if with_niqe:  # NaN for images with no whole 96x96 block after shaving
-            big_enough = min(sr.shape[:2]) - 2 * scale >= NIQE_BLOCK
-            row["niqe"] = niqe(sr, crop_border=scale) if big_enough else math.nan
+        if with_niqe:
+            row["niqe"] = pirm_niqe(sr, scale)
         rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)

@@ -44,8 +44,8 @@ def _blocks(x: np.ndarray, side: int) -> np.ndarray:
     return x[: rows * side, : cols * side].reshape(rows, side, cols, side).transpose(0, 2, 1, 3).reshape(-1, side, side)
 
 
-def _aggd(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shape and left / right scale of an asymmetric generalised Gaussian fitted to each row
+def _aggd(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shape, mean, left and right scale of an asymmetric generalised Gaussian fitted to each row
     (moment matching over the MATLAB code's shape grid)."""
     neg, pos = v < 0, v > 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -57,7 +57,8 @@ def _aggd(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     index = np.argmin((_AGGD_RATIO[None] - r_norm[:, None]) ** 2, axis=1)
     shape = np.where(np.isnan(r_norm), np.nan, _SHAPES[index])  # a degenerate block stays NaN (nanmean drops it)
     to_scale = np.sqrt(_G1[index] / _G3[index])
-    return shape, left * to_scale, right * to_scale
+    left, right = left * to_scale, right * to_scale
+    return shape, (right - left) * _G2[index] / _G1[index], left, right
 
 
 def block_features(image: np.ndarray, block: int = BLOCK) -> np.ndarray:
@@ -70,15 +71,11 @@ def block_features(image: np.ndarray, block: int = BLOCK) -> np.ndarray:
         mu = cv2.filter2D(x, cv2.CV_64F, window, borderType=cv2.BORDER_REPLICATE)
         sigma = np.sqrt(np.abs(cv2.filter2D(x * x, cv2.CV_64F, window, borderType=cv2.BORDER_REPLICATE) - mu * mu))
         normalised = _blocks((x - mu) / (sigma + 1), block // scale)
-        shape, left, right = _aggd(normalised.reshape(len(normalised), -1))
+        shape, _, left, right = _aggd(normalised.reshape(len(normalised), -1))
         columns += [shape, (left + right) / 2]
         for shift in _NEIGHBOURS:
             pairs = normalised * np.roll(normalised, shift, axis=(1, 2))
-            shape, left, right = _aggd(pairs.reshape(len(pairs), -1))
-            with np.errstate(invalid="ignore"):
-                mean = (right - left) * np.array([math.gamma(2 / a) / math.gamma(1 / a) if a == a else np.nan
-                                                  for a in shape])
-            columns += [shape, mean, left, right]
+            columns += list(_aggd(pairs.reshape(len(pairs), -1)))
         x = imresize(x, 0.5)
     return np.stack(columns, axis=1)
 

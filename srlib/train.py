@@ -48,7 +48,7 @@ from .models import build_model
 from .paths import REPO_ROOT
 from .resize import imresize
 from .samples import sample_split
-from .train_config import PRESETS, TrainConfig, parse_override, preset, resolve_path
+from .train_config import PRESETS, STAGES, TrainConfig, parse_override, preset, resolve_path
 from .weights import CheckpointError, load_weights
 
 CHECKPOINT = "checkpoint.pt"
@@ -128,13 +128,9 @@ def image_files(folder: str | None, split: str) -> list[Path]:
     return list_images(path)
 
 
-def _lr_dir(folder: str | None) -> Path | None:
-    return resolve_path(folder, REPO_ROOT)
-
-
 def validation_pairs(config: TrainConfig) -> list[tuple[str, torch.Tensor, np.ndarray]]:
     """(name, LR tensor (1, 3, h, w), HR uint8 image) for every validation image."""
-    data = PairedImageDataset(image_files(config.val_dir, "val"), config.scale, None, lr_dir=_lr_dir(config.val_lr_dir),
+    data = PairedImageDataset(image_files(config.val_dir, "val"), config.scale, None, lr_dir=resolve_path(config.val_lr_dir, REPO_ROOT),
                               augment=False)
     items = (data[i] for i in range(len(data)))
     return [(item["name"], item["lr"][None], tensor_to_image(item["hr"])) for item in items]
@@ -152,15 +148,18 @@ def validate(model: nn.Module, pairs, scale: int, device: torch.device, tile: in
         sr = tiled_forward(model, lr, scale, tile) if tile else model(lr)
         rows.append(scores(tensor_to_image(sr.float().clamp(0, 1).cpu()), hr, protocol))
     model.train(was_training)
-    return {"val_psnr_y": float(np.mean([r["psnr"] for r in rows])), "val_ssim_y": float(np.mean([r["ssim"] for r in rows]))}
+    return _mean_psnr_ssim(rows, "val")
 
 
 def bicubic_scores(pairs, scale: int) -> dict[str, float]:
     """What MATLAB bicubic scores on the validation pairs (the line to beat)."""
     protocol = protocol_for(scale)
-    rows = [scores(tensor_to_image(imresize(lr, scale).clamp(0, 1)), hr, protocol) for _, lr, hr in pairs]
-    return {"bicubic_psnr_y": float(np.mean([r["psnr"] for r in rows])),
-            "bicubic_ssim_y": float(np.mean([r["ssim"] for r in rows]))}
+    return _mean_psnr_ssim([scores(tensor_to_image(imresize(lr, scale).clamp(0, 1)), hr, protocol)
+                            for _, lr, hr in pairs], "bicubic")
+
+
+def _mean_psnr_ssim(rows: list[dict], prefix: str) -> dict[str, float]:
+    return {f"{prefix}_{k}_y": float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim")}
 
 
 def _pick_device(name: str, local_rank: int) -> torch.device:
@@ -175,12 +174,25 @@ def _pick_device(name: str, local_rank: int) -> torch.device:
 
 
 def _write_log(run_dir: Path, record: dict) -> None:
+    """Append ``record`` to ``log.jsonl`` and ``log.csv``; the CSV is rewritten only when a new column appears."""
     with open(run_dir / "log.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
+    csv_path = run_dir / "log.csv"
+    columns = []
+    if csv_path.exists():
+        with open(csv_path) as f:
+            columns = f.readline().rstrip("\n").split(",")
+    if set(record) <= set(columns):
+        with open(csv_path, "a") as f:
+            f.write(_csv_row(record, columns))
+        return
     records = read_log(run_dir)
     columns = list(dict.fromkeys(k for r in records for k in r))
-    lines = [",".join(columns)] + [",".join("" if r.get(c) is None else str(r[c]) for c in columns) for r in records]
-    (run_dir / "log.csv").write_text("\n".join(lines) + "\n")
+    csv_path.write_text(",".join(columns) + "\n" + "".join(_csv_row(r, columns) for r in records))
+
+
+def _csv_row(record: dict, columns: list[str]) -> str:
+    return ",".join("" if record.get(c) is None else str(record[c]) for c in columns) + "\n"
 
 
 def read_log(run_dir: str | Path) -> list[dict]:
@@ -242,7 +254,7 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
 
     # data
     train_set = PairedImageDataset(image_files(config.train_dir, "train"), config.scale, config.patch_size,
-                                   lr_dir=_lr_dir(config.train_lr_dir), seed=config.seed, repeat=config.dataset_repeat)
+                                   lr_dir=resolve_path(config.train_lr_dir, REPO_ROOT), seed=config.seed, repeat=config.dataset_repeat)
     per_epoch = batches_per_epoch(len(train_set), config.batch_size, group.world_size)
 
     # resume
@@ -264,7 +276,8 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     else:
         torch.manual_seed(config.seed + group.rank)  # per-process streams for anything drawn during training
         if group.is_main:
-            (run_dir / "log.jsonl").unlink(missing_ok=True)
+            for log in ("log.jsonl", "log.csv"):
+                (run_dir / log).unlink(missing_ok=True)
     if group.is_main:
         (run_dir / "config.json").write_text(config.to_json())
 
@@ -345,11 +358,12 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
         bar.update()
         bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("pixel", "perceptual", "gan", "d")})
 
-        if iteration % config.log_every == 0 or iteration % config.val_every == 0 or iteration == config.iterations:
+        validating = iteration % config.val_every == 0 or iteration == config.iterations
+        if validating or iteration % config.log_every == 0:
             elapsed = time.perf_counter() - tick
             record = {"iteration": iteration, "epoch": (iteration - 1) // per_epoch, "lr": opt_g.param_groups[0]["lr"],
                       **losses, "samples_per_s": samples / elapsed}
-            if group.is_main and (iteration % config.val_every == 0 or iteration == config.iterations):
+            if group.is_main and validating:
                 record |= validate(_eval_model(generator, ema), val_pairs, config.scale, device, config.val_tile)
             if group.is_main:
                 _write_log(run_dir, record)
@@ -401,7 +415,7 @@ def _save(run_dir: Path, config: TrainConfig, group: ProcessGroup, iteration: in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m srlib.train", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=PRESETS, default="quick")
-    parser.add_argument("--stage", choices=("psnr", "gan"), default="psnr")
+    parser.add_argument("--stage", choices=STAGES, default="psnr")
     parser.add_argument("--config", type=Path, help="a config JSON file (written by launch or saved with a run)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a config field")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if run_dir has a checkpoint")

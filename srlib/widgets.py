@@ -12,6 +12,7 @@ import cv2
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
 
 def split_view(before: np.ndarray, after: np.ndarray, position: float, line: int = 2) -> np.ndarray:
@@ -35,7 +36,16 @@ def png_bytes(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
-class BeforeAfter:
+class _Widget:
+    """Shows its ``widget`` when it is the value of a notebook cell."""
+
+    widget: widgets.Widget
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+class BeforeAfter(_Widget):
     """A split slider over two equally sized uint8 images; ``.widget`` is what the notebook shows."""
 
     def __init__(self, before: np.ndarray, after: np.ndarray, labels: tuple[str, str] = ("before", "after"),
@@ -64,10 +74,6 @@ class BeforeAfter:
 
     def _draw(self) -> None:
         self.image.value = png_bytes(split_view(self.before, self.after, self.slider.value))
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-        display(self.widget)
 
 
 def before_after_figure(before: np.ndarray, after: np.ndarray, labels: tuple[str, str] = ("before", "after"),
@@ -99,7 +105,7 @@ def zoom_row(images: dict[str, np.ndarray], top: int, left: int, size: int, zoom
     return np.concatenate([part for crop in crops for part in (crop, gap)][:-1], axis=1)
 
 
-class CropZoom:
+class CropZoom(_Widget):
     """One crop of several methods' outputs, side by side and enlarged; sliders move the crop."""
 
     def __init__(self, images: dict[str, np.ndarray], size: int = 48, zoom: int = 3) -> None:
@@ -118,10 +124,6 @@ class CropZoom:
     def _draw(self) -> None:
         self.image.value = png_bytes(zoom_row(self.images, self.top.value, self.left.value, self.size, self.zoom))
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-        display(self.widget)
-
 
 def zoom_figure(images: dict[str, np.ndarray], top: int, left: int, size: int = 48, panel: float = 2.0):
     """The static version of :class:`CropZoom`: one titled panel per method."""
@@ -135,7 +137,7 @@ def zoom_figure(images: dict[str, np.ndarray], top: int, left: int, size: int = 
     return fig
 
 
-class Gallery:
+class Gallery(_Widget):
     """Pick an image and two methods; a split slider compares them.
 
     ``results[image][method]`` are equally sized uint8 outputs (the HR image may be one "method")."""
@@ -160,7 +162,3 @@ class Gallery:
 
     def _labels(self) -> tuple[str, str]:
         return self.left_choice.value, self.right_choice.value
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-        display(self.widget)
