@@ -9,6 +9,7 @@ from .baseline import bicubic_baseline
 from .degrade import prepare_pairs
 from .download import DownloadError, fetch_dataset, load_manifest
 from .image_io import ImageReadError
+from .ma_score import load_ma_model
 from .metrics import evaluate
 from .subimages import extract_subimages
 from .upscale_files import upscale_files
@@ -34,13 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--thresh", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
 
-    p = sub.add_parser("evaluate", help="PSNR / SSIM / MS-SSIM / RMSE / NIQE of SR images against HR")
+    p = sub.add_parser("evaluate", help="PSNR / SSIM / MS-SSIM / RMSE / NIQE (/ Ma / PI) of SR images against HR")
     p.add_argument("--sr", required=True)
     p.add_argument("--hr", required=True)
     p.add_argument("--scale", type=int, required=True)
     p.add_argument("--csv")
     p.add_argument("--json")
     p.add_argument("--no-niqe", action="store_true", help="skip NIQE (NaN for images under 96 px after shaving)")
+    p.add_argument("--ma-model", help="Ma et al.'s model.mat: adds the Ma and Perceptual Index columns (see README)")
 
     p = sub.add_parser("bicubic-baseline", help="evaluate bicubic x s upscaling of MATLAB-bicubic LR images")
     p.add_argument("--hr", required=True)
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             n = extract_subimages(args.src_dir, args.dst_dir, args.crop, args.step, args.thresh, workers=args.workers)
             print(f"written {n} sub-images")
         elif args.command == "evaluate":
-            table = evaluate(args.sr, args.hr, args.scale, with_niqe=not args.no_niqe)
+            ma_model = load_ma_model(args.ma_model) if args.ma_model else None
+            table = evaluate(args.sr, args.hr, args.scale, with_niqe=not args.no_niqe, ma_model=ma_model)
             print(table.format())
             if args.csv:
                 table.to_csv(args.csv)

@@ -9,22 +9,25 @@ import numpy as np
 
 from .degrade import make_lr, modcrop
 from .image_io import list_images, read_image
-from .metrics import EvaluationTable, Protocol, pirm_niqe, protocol_for, scores
+from .ma_score import MaModel
+from .metrics import EvaluationTable, Protocol, no_reference_scores, protocol_for, scores
 from .resize import imresize
 
 
 def evaluate_upscaler(upscale: Callable[[np.ndarray], np.ndarray], hr_paths: Sequence[str | Path], scale: int,
-                      protocol: Protocol | None = None, with_niqe: bool = False) -> EvaluationTable:
+                      protocol: Protocol | None = None, with_niqe: bool = False,
+                      ma_model: MaModel | None = None) -> EvaluationTable:
     """Degrade each HR image (mod-crop, MATLAB bicubic), upscale it with ``upscale``, score it (and take
-    the NIQE of the output, PIRM style: Y, ``scale`` px shaved, when ``with_niqe``)."""
+    the NIQE of the output, PIRM style: Y, ``scale`` px shaved, when ``with_niqe``; Ma and PI too when
+    ``ma_model`` is given)."""
     protocol = protocol or protocol_for(scale)
     rows = []
     for path in hr_paths:
         hr = modcrop(read_image(path), scale)
         sr = upscale(make_lr(hr, scale))
         row = {"image": Path(path).stem, **scores(sr, hr, protocol)}
-        if with_niqe:
-            row["niqe"] = pirm_niqe(sr, scale)
+        if with_niqe or ma_model is not None:
+            row.update(no_reference_scores(sr, scale, ma_model))
         rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .metrics import ms_ssim_tensor, ssim_components
+from .ssim import ms_ssim_tensor, ssim_components
 from .perceptual import feature_network
 
 

@@ -16,16 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .color import rgb_to_y
 from .degrade import modcrop
 from .image_io import list_images, read_image
 from .niqe import BLOCK as NIQE_BLOCK
+from .ma_score import MaModel, fits as ma_fits, ma_score, perceptual_index
 from .niqe import niqe
-
-MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
-_WINDOW, _SIGMA = 11, 1.5
+from .ssim import ms_ssim_tensor, ssim_components
 
 
 @dataclass(frozen=True)
@@ -113,65 +111,6 @@ def rmse(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> flo
     return math.sqrt(mse(sr, hr, protocol))
 
 
-def _gaussian_window(dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    x = torch.arange(_WINDOW, dtype=dtype) - (_WINDOW - 1) / 2
-    g = torch.exp(-(x**2) / (2 * _SIGMA**2))
-    return g / g.sum()
-
-
-def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filtering of (N, 1, H, W) with 'valid' borders."""
-    x = F.conv2d(x, g.view(1, 1, -1, 1))
-    return F.conv2d(x, g.view(1, 1, 1, -1))
-
-
-def ssim_components(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean SSIM and mean contrast-structure term per image/channel of (N, C, H, W) tensors.
-
-    MATLAB ``ssim_index.m`` arithmetic ('valid' 11x11 Gaussian, K1 = 0.01, K2 = 0.03);
-    differentiable, so the losses reuse it.
-    """
-    n, c, h, w = x.shape
-    if min(h, w) < _WINDOW:
-        raise ValueError(f"SSIM needs images of at least {_WINDOW}x{_WINDOW}, got {w}x{h}")
-    g = _gaussian_window(x.dtype).to(x.device)
-    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    x, y = x.reshape(n * c, 1, h, w), y.reshape(n * c, 1, h, w)
-    mu_x, mu_y = _filter_valid(x, g), _filter_valid(y, g)
-    var_x = _filter_valid(x * x, g) - mu_x**2
-    var_y = _filter_valid(y * y, g) - mu_y**2
-    cov = _filter_valid(x * y, g) - mu_x * mu_y
-    cs = (2 * cov + c2) / (var_x + var_y + c2)
-    luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
-    return (luminance * cs).mean(dim=(1, 2, 3)).view(n, c), cs.mean(dim=(1, 2, 3)).view(n, c)
-
-
-def ms_ssim_tensor(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, scales: int = 5) -> torch.Tensor:
-    """MS-SSIM per image/channel of (N, C, H, W) tensors (Wang et al. 2003, 2x2 average pooling).
-
-    Five scales need a side of at least 176 px with the 11x11 window; smaller inputs get an error,
-    never a silent change (pass fewer ``scales`` explicitly, with their weights renormalised).
-    """
-    if not 1 <= scales <= 5:
-        raise ValueError(f"MS-SSIM scales must be 1..5, got {scales}")
-    smallest = _WINDOW * 2 ** (scales - 1)
-    if min(x.shape[-2:]) < smallest:
-        raise ValueError(
-            f"MS-SSIM with {scales} scales needs images of at least {smallest}x{smallest} "
-            f"(11x11 window at the coarsest scale), got {x.shape[-1]}x{x.shape[-2]}"
-        )
-    weights = torch.tensor(MS_SSIM_WEIGHTS[:scales], dtype=x.dtype, device=x.device)
-    weights = weights / weights.sum()
-    factors = []
-    for level in range(scales):
-        ssim_val, cs = ssim_components(x, y, data_range)
-        factors.append(torch.relu(ssim_val if level == scales - 1 else cs))
-        if level < scales - 1:
-            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
-    stacked = torch.stack(factors, dim=-1)
-    return torch.prod(stacked**weights, dim=-1)
-
-
 def _as_tensors(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> tuple[torch.Tensor, torch.Tensor]:
     a, b = _pair(sr, hr, protocol)
     return torch.from_numpy(a)[None], torch.from_numpy(b)[None]
@@ -208,6 +147,17 @@ def pirm_niqe(sr: np.ndarray, scale: int) -> float:
     return niqe(sr, crop_border=scale) if min(sr.shape[:2]) - 2 * scale >= NIQE_BLOCK else math.nan
 
 
+def no_reference_scores(sr: np.ndarray, scale: int, ma_model: MaModel | None = None) -> dict[str, float]:
+    """PIRM 2018's no-reference columns of one SR image (Y, ``scale`` px shaved): NIQE, and with Ma et al.'s
+    model also Ma and the Perceptual Index. A score the image is too small for is NaN."""
+    row = {"niqe": pirm_niqe(sr, scale)}
+    if ma_model is not None:
+        shaved = (sr.shape[0] - 2 * scale, sr.shape[1] - 2 * scale)
+        row["ma"] = ma_score(sr, ma_model, crop_border=scale) if ma_fits(shaved) else math.nan
+        row["pi"] = perceptual_index(row["ma"], row["niqe"])
+    return row
+
+
 @dataclass
 class EvaluationTable:
     """Per-image metric rows, the set-level row, and the protocol that produced them."""
@@ -218,7 +168,7 @@ class EvaluationTable:
 
     @classmethod
     def from_rows(cls, rows: list[dict], protocol: Protocol) -> EvaluationTable:
-        """Rows of :func:`scores` (plus "image", and "niqe" when scored): the mean row averages every
+        """Rows of :func:`scores` (plus "image", and the no-reference columns when scored): the mean row averages every
         column over images, except RMSE, reported as ``sqrt(mean per-image MSE)`` (PIRM 2018)."""
         if not rows:
             raise ValueError("no images to evaluate")
@@ -232,7 +182,9 @@ class EvaluationTable:
         lines = [f"protocol: {self.protocol.describe()}"]
         if "niqe" in keys:
             lines.append(f"NIQE: Y channel (uint8), {self.protocol.crop_border} px shaved, LIVE pristine model "
-                         "(lower is better); PI: unavailable without Ma et al.'s model file")
+                         "(lower is better)")
+            lines.append("Ma: Ma et al. 2017 (higher is better); PI = ((10 - Ma) + NIQE) / 2 (lower is better)"
+                         if "pi" in keys else "PI: unavailable without Ma et al.'s model file (--ma-model)")
         lines.append("image".ljust(24) + "".join(k.rjust(10) for k in keys))
         for row in [*self.rows, self.mean]:
             lines.append(str(row["image"]).ljust(24) + "".join(f"{row[k]:10.4f}" for k in keys))
@@ -254,9 +206,10 @@ class EvaluationTable:
 
 
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None,
-             with_niqe: bool = True) -> EvaluationTable:
-    """PSNR / SSIM / MS-SSIM / RMSE (and NIQE of the SR image, PIRM-style: Y, ``scale`` px shaved) of
-    every SR image against the HR image of the same name.
+             with_niqe: bool = True, ma_model: MaModel | None = None) -> EvaluationTable:
+    """PSNR / SSIM / MS-SSIM / RMSE (and NIQE of the SR image, PIRM-style: Y, ``scale`` px shaved; with
+    ``ma_model`` also Ma et al.'s score and the Perceptual Index) of every SR image against the HR image
+    of the same name.
 
     HR images are mod-cropped to ``scale``; an SR image of another size is an error naming it.
     The mean row averages PSNR/SSIM/MS-SSIM over images and reports RMSE as
@@ -276,7 +229,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
         row = {"image": hr_path.stem, **scores(sr, hr, protocol)}
-        if with_niqe:
-            row["niqe"] = pirm_niqe(sr, scale)
+        if with_niqe or ma_model is not None:
+            row.update(no_reference_scores(sr, scale, ma_model))
         rows.append(row)
     return EvaluationTable.from_rows(rows, protocol)

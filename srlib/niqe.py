@@ -19,8 +19,7 @@ import math
 import cv2
 import numpy as np
 
-from .image_io import split_alpha
-from .color import rgb_to_y
+from .color import y_plane
 from .paths import DATA_DIR
 from .resize import imresize
 
@@ -89,13 +88,7 @@ def load_pristine(path=PRISTINE_PARAMS) -> tuple[np.ndarray, np.ndarray]:
 def niqe(image: np.ndarray, crop_border: int = 0) -> float:
     """NIQE of a uint8 RGB / gray image (or a float Y plane in [0, 255]); RGB is scored on its BT.601 Y
     channel rounded to uint8, as SR evaluations do. Needs at least one 96x96 block after the crop."""
-    if image.ndim == 3:
-        color, _ = split_alpha(image)
-        if color.dtype != np.uint8:
-            raise TypeError(f"niqe: expected a uint8 image, got {color.dtype}")
-        y = np.round(rgb_to_y(color)) if color.ndim == 3 else color.astype(np.float64)
-    else:
-        y = image.astype(np.float64)
+    y = y_plane(image, "niqe")
     if crop_border:
         y = y[crop_border:-crop_border, crop_border:-crop_border]
     if min(y.shape) < BLOCK:
