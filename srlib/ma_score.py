@@ -15,8 +15,9 @@ forest; a linear fit combines the three (``[1, s1, s2, s3] @ linear``):
 
 The forests and the linear fit come from the authors' ``model.mat``, which no package ships: pass
 its path (see the README). The file layout is that of randomforest-matlab (R's randomForest):
-``model.rf{k}`` with ``lDau``, ``rDau``, ``nodestatus``, ``upper``, ``avnode``, ``mbest``,
-arrays of (nodes, trees), and ``model.linear`` (4 numbers).
+``model.rf{k}`` with ``lDau``, ``rDau``, ``upper``, ``avnode``, ``mbest`` (arrays of (nodes, trees);
+``nodestatus`` is not needed, a leaf has no left child) and optionally ``coef``, and ``model.linear``
+(4 numbers).
 """
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ from .resize import imresize
 from .ssim import ssim_components
 
 FEATURE_COUNTS = (18, 45, 75)
-MIN_SIDE = 45  # 2-pixel neighbourhood + 16-pixel guard bands + one 11x11 SSIM window, per side
+MIN_SIDE = 45  # per side: 3x3 neighbourhood (2 px) + two 16-px guard bands + one 11x11 SSIM window
 _SHAPES = 0.03 + 0.001 * np.arange(9971)  # MATLAB's 0.03:0.001:10
 _RATIO = np.exp(gammaln(1 / _SHAPES) + gammaln(3 / _SHAPES) - 2 * gammaln(2 / _SHAPES))  # decreasing
 _BLOCK, _STEP = 7, 3  # MATLAB blkproc(im, [3 3], [2 2], ...): 3x3 blocks with a 2-pixel border
 _PATCH = 5
 _ORIENTATIONS, _LEVELS = 6, 2
-_TERMINAL = -1  # randomForest's NODE_TERMINAL
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -156,7 +156,7 @@ def _normalised_subband(pyramid: steerable.SteerablePyramid, level: int, orienta
     if has_parent:
         parent = imresize(pyramid.bands[level + 1][orientation], 2.0)[: band.shape[0], : band.shape[1]]
         columns.append(parent[inner])
-    spread = len(columns)
+    neighbourhood = len(columns)  # MATLAB's N: the 3x3 window and the parent, not the other orientations
     columns += [pyramid.bands[level][o][inner] for o in range(_ORIENTATIONS) if o != orientation]
     y = np.stack(columns, axis=-1).reshape(rows * cols, -1)
     eigenvalues, vectors = np.linalg.eigh(y.T @ y / len(y))
@@ -165,7 +165,7 @@ def _normalised_subband(pyramid: steerable.SteerablePyramid, level: int, orienta
     eigenvalues = positive * eigenvalues.sum() / (total + (total == 0))
     covariance = vectors @ np.diag(eigenvalues) @ vectors.T
     inverse = np.linalg.pinv(covariance, rcond=max(covariance.shape) * np.finfo(float).eps)
-    z = np.sqrt(np.sum((y @ inverse) * y, axis=1) / spread)
+    z = np.sqrt(np.sum((y @ inverse) * y, axis=1) / neighbourhood)
     if not np.all(z > 0):
         raise ValueError("ma_score: a steerable-pyramid band has no local energy (a flat image?)")
     centre = band[inner].ravel()
@@ -218,24 +218,26 @@ def ma_features(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class RegressionForest:
-    """A randomForest regression forest: node arrays of shape (nodes, trees), children and split
-    features 1-based as stored; a sample goes left when ``x[feature] <= split``."""
+    """A randomForest regression forest: node arrays of shape (nodes, trees) with 1-based children and
+    split features as stored; a node without a left child is a leaf, and a sample goes left when
+    ``x[feature] <= split``. ``bias`` = (a, b) maps the tree average to ``a + b * average``
+    (randomForest's optional bias correction; (0, 1) when the model has none)."""
 
     left: np.ndarray
     right: np.ndarray
-    terminal: np.ndarray
     split_feature: np.ndarray
     split_value: np.ndarray
     value: np.ndarray
+    bias: tuple[float, float] = (0.0, 1.0)
 
     def predict(self, features: np.ndarray) -> float:
         """The mean over trees of the value of the leaf each tree sends ``features`` to."""
         trees = np.arange(self.left.shape[1])
         node = np.zeros_like(trees)
         for _ in range(self.left.shape[0]):
-            inner = ~self.terminal[node, trees]
+            inner = self.left[node, trees] != 0
             if not inner.any():
-                return float(self.value[node, trees].mean())
+                return self.bias[0] + self.bias[1] * float(self.value[node, trees].mean())
             n, t = node[inner], trees[inner]
             goes_left = features[self.split_feature[n, t] - 1] <= self.split_value[n, t]
             node[inner] = np.where(goes_left, self.left[n, t], self.right[n, t]) - 1
@@ -256,8 +258,7 @@ class MaModel:
         return float(np.dot([1.0, *partial], self.linear))
 
 
-_FIELDS = {"lDau": "left", "rDau": "right", "nodestatus": "terminal", "mbest": "split_feature",
-           "upper": "split_value", "avnode": "value"}
+_FIELDS = {"lDau": "left", "rDau": "right", "mbest": "split_feature", "upper": "split_value", "avnode": "value"}
 
 
 def _forest(record: np.ndarray, n_features: int, where: str) -> RegressionForest:
@@ -270,18 +271,18 @@ def _forest(record: np.ndarray, n_features: int, where: str) -> RegressionForest
     if len(shapes) != 1:
         raise ValueError(f"{where}: node arrays differ in shape: {sorted(shapes)}")
     nodes = arrays["left"].shape[0]
-    terminal = arrays["terminal"].astype(np.int64) == _TERMINAL
-    feature = arrays["split_feature"].astype(np.int64)
     children = np.stack([arrays["left"], arrays["right"]]).astype(np.int64)
-    inner = ~terminal
-    reachable = arrays["terminal"] != 0  # randomForest leaves unused node slots at status 0
-    if np.any((children[:, inner & reachable] < 1) | (children[:, inner & reachable] > nodes)):
+    feature = arrays["split_feature"].astype(np.int64)
+    inner = children[0] != 0
+    if np.any((children[:, inner] < 1) | (children[:, inner] > nodes)):
         raise ValueError(f"{where}: a split node points to a child outside 1..{nodes}")
-    if np.any((feature[inner & reachable] < 1) | (feature[inner & reachable] > n_features)):
+    if np.any((feature[inner] < 1) | (feature[inner] > n_features)):
         raise ValueError(f"{where}: a split uses a feature outside 1..{n_features}")
-    return RegressionForest(left=children[0], right=children[1], terminal=terminal | ~reachable,
-                            split_feature=feature, split_value=arrays["split_value"].astype(np.float64),
-                            value=arrays["value"].astype(np.float64))
+    coef = np.asarray(record["coef"][0, 0], dtype=np.float64).ravel() if "coef" in names else np.zeros(0)
+    bias = (float(coef[0]), float(coef[1])) if coef.size == 2 and coef.any() else (0.0, 1.0)
+    return RegressionForest(left=children[0], right=children[1], split_feature=feature,
+                            split_value=arrays["split_value"].astype(np.float64),
+                            value=arrays["value"].astype(np.float64), bias=bias)
 
 
 def load_ma_model(path: str | Path) -> MaModel:

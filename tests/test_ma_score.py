@@ -148,7 +148,8 @@ def _forest_fields(feature, threshold, low, high, trees=3, slots=6):
     arrays["lDau"][0], arrays["rDau"][0], arrays["mbest"][0] = 2, 3, feature + 1
     arrays["upper"][0] = threshold
     arrays["avnode"][1], arrays["avnode"][2] = low, high
-    arrays.update(ndtree=np.full((1, trees), 3.0), ntree=float(trees), nrnodes=float(slots), mtry=1.0)
+    arrays.update(ndtree=np.full((1, trees), 3.0), ntree=float(trees), nrnodes=float(slots), mtry=1.0,
+                  coef=np.zeros((2, 1)))  # no bias correction, as regRF_train leaves it by default
     return arrays
 
 
@@ -162,16 +163,17 @@ def _write_model(path, forests, linear):
 
 def test_forest_walks_each_tree_and_averages_the_leaves():
     # tree 0: x0 <= 1 ? (x1 <= 5 ? 10 : 20) : 30 ; tree 1: x1 <= 2 ? 0 : 4
-    left = np.array([[2, 2], [4, 0], [0, 0], [0, 0], [0, 0]])
+    left = np.array([[2, 2], [4, 0], [0, 0], [0, 0], [0, 0]])  # a leaf has no left child
     right = np.array([[3, 3], [5, 0], [0, 0], [0, 0], [0, 0]])
-    terminal = np.array([[0, 0], [0, 1], [1, 1], [1, 0], [1, 0]], bool)
     feature = np.array([[1, 2], [2, 0], [0, 0], [0, 0], [0, 0]])
     split = np.array([[1.0, 2.0], [5.0, 0], [0, 0], [0, 0], [0, 0]])
     value = np.array([[0, 0], [0, 0.0], [30, 4], [10, 0], [20, 0]])
-    forest = RegressionForest(left, right, terminal, feature, split, value)
+    forest = RegressionForest(left, right, feature, split, value)
     assert forest.predict(np.array([1.0, 5.0])) == pytest.approx((10 + 4) / 2)  # "<=" goes left
     assert forest.predict(np.array([0.0, 6.0])) == pytest.approx((20 + 4) / 2)
     assert forest.predict(np.array([2.0, 1.0])) == pytest.approx((30 + 0) / 2)
+    corrected = RegressionForest(left, right, feature, split, value, bias=(1.0, 0.5))  # randomForest's coef
+    assert corrected.predict(np.array([2.0, 1.0])) == pytest.approx(1.0 + 0.5 * 15)
 
 
 def test_model_file_in_the_sr_metric_layout_drives_the_score(tmp_path, photo_plane, blurred_plane):
