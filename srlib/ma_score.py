@@ -29,14 +29,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import scipy.io
-import torch
 from scipy.special import gammaln
 
 from . import steerable
 from .color import y_plane
 from .niqe import gaussian_window
 from .resize import imresize
-from .ssim import ssim_components
+from .ssim import plane_ssim_components
 
 FEATURE_COUNTS = (18, 45, 75)
 MIN_SIDE = 45  # per side: 3x3 neighbourhood (2 px) + two 16-px guard bands + one 11x11 SSIM window
@@ -177,8 +176,7 @@ def _normalised_subband(pyramid: steerable.SteerablePyramid, level: int, orienta
 
 def _contrast_structure(a: np.ndarray, b: np.ndarray) -> float:
     """Mean contrast-structure term of MATLAB SSIM (``ssim_index_new``'s third output, L = 255)."""
-    x, y = (torch.from_numpy(np.ascontiguousarray(v))[None, None] for v in (a, b))
-    return float(ssim_components(x, y, data_range=255.0)[1])
+    return plane_ssim_components(np.ascontiguousarray(a), np.ascontiguousarray(b), data_range=255.0)[1]
 
 
 def global_frequency_features(image: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from .image_io import list_images, read_image
 from .niqe import BLOCK as NIQE_BLOCK
 from .ma_score import MaModel, fits as ma_fits, ma_score, perceptual_index
 from .niqe import niqe
-from .ssim import ms_ssim_tensor, ssim_components
+from .ssim import ms_ssim_tensor, plane_ssim_components
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,13 @@ def _as_tensors(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> tuple[tor
     return torch.from_numpy(a)[None], torch.from_numpy(b)[None]
 
 
+def _mean_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean([plane_ssim_components(x, y)[0] for x, y in zip(a, b)]))
+
+
 def ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
     """SSIM (MATLAB ``ssim_index.m``) under ``protocol``; RGB is the mean over channels."""
-    with torch.no_grad():
-        return float(ssim_components(*_as_tensors(sr, hr, protocol))[0].mean())
+    return _mean_ssim(*_pair(sr, hr, protocol))
 
 
 def ms_ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:
@@ -133,8 +136,8 @@ def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> d
     a, b = _pair(sr, hr, protocol)
     error = float(np.mean((a - b) ** 2))
     x, y = torch.from_numpy(a)[None], torch.from_numpy(b)[None]
+    structural = _mean_ssim(a, b)
     with torch.no_grad():
-        structural = float(ssim_components(x, y)[0].mean())
         try:
             multiscale = float(ms_ssim_tensor(x, y).mean())
         except ValueError:  # smaller than 176 px: five scales do not fit

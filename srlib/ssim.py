@@ -4,6 +4,8 @@ Differentiable, so the losses share them with the metrics."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -68,3 +70,22 @@ def ms_ssim_tensor(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, 
             x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
     stacked = torch.stack(factors, dim=-1)
     return torch.prod(stacked**weights, dim=-1)
+
+
+def plane_ssim_components(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> tuple[float, float]:
+    """:func:`ssim_components` of two float64 2-D planes through OpenCV's separable filter: the same numbers,
+    about 15x faster on a CPU than torch's float64 convolution (for metrics, not for gradients)."""
+    if min(a.shape) < _WINDOW:
+        raise ValueError(f"SSIM needs images of at least {_WINDOW}x{_WINDOW}, got {a.shape[1]}x{a.shape[0]}")
+    g = _gaussian_window().numpy()
+    border = _WINDOW // 2
+
+    def valid(v: np.ndarray) -> np.ndarray:
+        return cv2.sepFilter2D(v, cv2.CV_64F, g, g)[border:-border, border:-border]
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_a, mu_b = valid(a), valid(b)
+    var_a, var_b, cov = valid(a * a) - mu_a**2, valid(b * b) - mu_b**2, valid(a * b) - mu_a * mu_b
+    cs = (2 * cov + c2) / (var_a + var_b + c2)
+    luminance = (2 * mu_a * mu_b + c1) / (mu_a**2 + mu_b**2 + c1)
+    return float((luminance * cs).mean()), float(cs.mean())

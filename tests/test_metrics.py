@@ -144,3 +144,17 @@ def test_scores_agree_with_the_single_metrics(pair):
     assert got["psnr"] == pytest.approx(psnr(sr, hr)) and got["ssim"] == pytest.approx(ssim(sr, hr))
     assert got["rmse"] == pytest.approx(rmse(sr, hr)) and math.isfinite(got["ms_ssim"])
     assert math.isnan(scores(sr[:150, :150], hr[:150, :150])["ms_ssim"])  # too small for 5 scales
+
+
+def test_plane_ssim_equals_the_differentiable_tensor_ssim():
+    import torch
+
+    from srlib.ssim import plane_ssim_components, ssim_components
+
+    rng = np.random.default_rng(5)
+    a = rng.random((40, 57)) * 255
+    b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255)
+    structural, cs = ssim_components(torch.from_numpy(a)[None, None], torch.from_numpy(b)[None, None])
+    assert plane_ssim_components(a, b) == pytest.approx((float(structural), float(cs)), abs=1e-12)
+    with pytest.raises(ValueError, match="at least 11x11"):
+        plane_ssim_components(a[:10], b[:10])
