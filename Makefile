@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 course: setup
-	$(BIN)/python -m srlib.course
+	$(BIN)/python -m srlib.course $(if $(MA_MODEL),--set ma_model_path=$(abspath $(MA_MODEL)))
 
 test: setup
 	$(BIN)/python -m pytest

@@ -3,11 +3,14 @@
 ``python -m srlib.course`` executes ``notebooks/NN_*.ipynb`` in order with their default
 (CPU-quick) parameters, writes each executed notebook under ``runs/`` and a summary with one line
 per notebook: status, wall time and the headline its cell tagged ``headline`` printed.
+``--set name=value`` overrides a parameter in every notebook that declares it (e.g.
+``--set ma_model_path=/data/sr-metric/model.mat`` gives notebook 07 its PI column).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import sys
@@ -19,6 +22,7 @@ import nbformat
 import papermill
 
 from .paths import REPO_ROOT
+from .train_config import parse_override
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 _NUMBERED = re.compile(r"^(\d+)_.*\.ipynb$")
@@ -70,14 +74,25 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None) 
     return NotebookRun(notebook.name, status, seconds, headline)
 
 
-def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] | None = None) -> list[NotebookRun]:
-    """Run the notebooks in order, print each summary line, write ``summary.txt`` / ``summary.json``."""
+def parameter_names(notebook: str | Path) -> set[str]:
+    """The names the cell tagged ``parameters`` assigns."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    source = "\n".join(c.source for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    return {target.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] | None = None,
+               overrides: dict | None = None) -> list[NotebookRun]:
+    """Run the notebooks in order (each given the ``overrides`` it declares), print each summary line,
+    write ``summary.txt`` / ``summary.json``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = []
     for notebook in notebooks if notebooks is not None else numbered_notebooks():
         print(f"running {notebook.name} ...", flush=True)
-        runs.append(run_notebook(notebook, out_dir))
+        declared = {k: v for k, v in (overrides or {}).items() if k in parameter_names(notebook)}
+        runs.append(run_notebook(notebook, out_dir, declared))
         print(runs[-1].line(), flush=True)
     (out_dir / "summary.txt").write_text("".join(r.line() + "\n" for r in runs))
     (out_dir / "summary.json").write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
@@ -88,11 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "runs"), help="folder for executed notebooks + summary")
     parser.add_argument("--only", nargs="*", help="notebook numbers to run (default: all)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter for every notebook that declares it (repeatable)")
     args = parser.parse_args(argv)
+    overrides = dict(parse_override(text) for text in args.set)
+    unknown = set(overrides) - set().union(*map(parameter_names, numbered_notebooks()))
+    if unknown:
+        parser.error(f"no notebook declares the parameter(s) {sorted(unknown)}")
     notebooks = numbered_notebooks()
     if args.only:
         notebooks = [p for p in notebooks if int(_NUMBERED.match(p.name).group(1)) in {int(n) for n in args.only}]
-    runs = run_course(args.out, notebooks)
+    runs = run_course(args.out, notebooks, overrides)
     print(f"\nsummary ({args.out}/summary.txt):")
     for run in runs:
         print(run.line())

@@ -51,6 +51,7 @@ def test_notebooks_are_numbered_and_papermill_ready():
 
 def test_course_runner_executes_and_summarises(tmp_path):
     nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     params = nbformat.v4.new_code_cell("n = 3")
     params.metadata["tags"] = ["parameters"]
     headline = nbformat.v4.new_code_cell("print('noise')\nprint(f'headline: {n * 2} units')")
@@ -67,3 +68,6 @@ def test_course_runner_executes_and_summarises(tmp_path):
     summary = (tmp_path / "runs" / "summary.txt").read_text().splitlines()
     assert summary[0].startswith("ok") and "headline: 6 units" in summary[0] and summary[1].startswith("FAILED")
     assert headline_of(tmp_path / "runs" / "01_good.ipynb") == "headline: 6 units"
+    # an override reaches the notebooks that declare it, and only those
+    runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
+    assert runs[0].headline == "headline: 10 units"
