@@ -10,7 +10,7 @@ import numpy as np
 from .degrade import make_lr, modcrop
 from .image_io import list_images, read_image
 from .ma_score import MaModel
-from .metrics import EvaluationTable, Protocol, no_reference_scores, protocol_for, scores
+from .metrics import EvaluationTable, Protocol, image_row, protocol_for
 from .resize import imresize
 
 
@@ -24,11 +24,7 @@ def evaluate_upscaler(upscale: Callable[[np.ndarray], np.ndarray], hr_paths: Seq
     rows = []
     for path in hr_paths:
         hr = modcrop(read_image(path), scale)
-        sr = upscale(make_lr(hr, scale))
-        row = {"image": Path(path).stem, **scores(sr, hr, protocol)}
-        if with_niqe or ma_model is not None:
-            row.update(no_reference_scores(sr, scale, ma_model))
-        rows.append(row)
+        rows.append(image_row(Path(path).stem, upscale(make_lr(hr, scale)), hr, scale, protocol, with_niqe, ma_model))
     return EvaluationTable.from_rows(rows, protocol)
 
 

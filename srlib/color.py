@@ -13,12 +13,15 @@ def rgb_to_y(image: np.ndarray) -> np.ndarray:
     return 16.0 + (65.481 * image[..., 0] + 128.553 * image[..., 1] + 24.966 * image[..., 2]) / 255.0
 
 
-def y_plane(image: np.ndarray, who: str) -> np.ndarray:
+def y_plane(image: np.ndarray, who: str, crop_border: int = 0) -> np.ndarray:
     """The float64 plane (0..255) that no-reference SR metrics score: the BT.601 Y of a uint8 RGB(A) image
-    rounded to uint8 (MATLAB ``rgb2ycbcr``), a 2-D (gray or Y) plane as it is. ``who`` names the metric in errors."""
+    rounded to uint8 (MATLAB ``rgb2ycbcr``), a 2-D (gray or Y) plane as it is; ``crop_border`` pixels shaved
+    on every side. ``who`` names the metric in errors."""
     if image.ndim == 2:
-        return image.astype(np.float64)
-    color, _ = split_alpha(image)
-    if color.dtype != np.uint8:
-        raise TypeError(f"{who}: expected a uint8 image, got {color.dtype}")
-    return np.round(rgb_to_y(color)) if color.shape[2] == 3 else color[..., 0].astype(np.float64)
+        plane = image.astype(np.float64)
+    else:
+        color, _ = split_alpha(image)
+        if color.dtype != np.uint8:
+            raise TypeError(f"{who}: expected a uint8 image, got {color.dtype}")
+        plane = np.round(rgb_to_y(color)) if color.shape[2] == 3 else color[..., 0].astype(np.float64)
+    return plane[crop_border:-crop_border, crop_border:-crop_border] if crop_border else plane

@@ -310,10 +310,7 @@ def ma_score(image: np.ndarray, model: MaModel | str | Path, crop_border: int = 
     """Ma et al.'s score of a uint8 RGB / gray image (or a Y plane in 0..255): RGB is scored on its BT.601 Y
     rounded to uint8, as PIRM 2018 does, after ``crop_border`` pixels are shaved."""
     model = model if isinstance(model, MaModel) else load_ma_model(model)
-    plane = y_plane(image, "ma_score")
-    if crop_border:
-        plane = plane[crop_border:-crop_border, crop_border:-crop_border]
-    return model.predict(ma_features(plane))
+    return model.predict(ma_features(y_plane(image, "ma_score", crop_border)))
 
 
 def perceptual_index(ma: float, niqe: float) -> float:

@@ -20,9 +20,8 @@ import torch
 from .color import rgb_to_y
 from .degrade import modcrop
 from .image_io import list_images, read_image
-from .niqe import BLOCK as NIQE_BLOCK
 from .ma_score import MaModel, fits as ma_fits, ma_score, perceptual_index
-from .niqe import niqe
+from .niqe import BLOCK as NIQE_BLOCK, niqe
 from .ssim import ms_ssim_tensor, plane_ssim_components
 
 
@@ -161,6 +160,15 @@ def no_reference_scores(sr: np.ndarray, scale: int, ma_model: MaModel | None = N
     return row
 
 
+def image_row(name: str, sr: np.ndarray, hr: np.ndarray, scale: int, protocol: Protocol, with_niqe: bool,
+              ma_model: MaModel | None = None) -> dict:
+    """One table row: :func:`scores` of the pair, plus :func:`no_reference_scores` of ``sr`` when asked."""
+    row = {"image": name, **scores(sr, hr, protocol)}
+    if with_niqe or ma_model is not None:
+        row.update(no_reference_scores(sr, scale, ma_model))
+    return row
+
+
 @dataclass
 class EvaluationTable:
     """Per-image metric rows, the set-level row, and the protocol that produced them."""
@@ -231,8 +239,5 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
         if sr.shape != hr.shape:
             raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
                              f"{hr.shape[1]}x{hr.shape[0]}")
-        row = {"image": hr_path.stem, **scores(sr, hr, protocol)}
-        if with_niqe or ma_model is not None:
-            row.update(no_reference_scores(sr, scale, ma_model))
-        rows.append(row)
+        rows.append(image_row(hr_path.stem, sr, hr, scale, protocol, with_niqe, ma_model))
     return EvaluationTable.from_rows(rows, protocol)

@@ -88,9 +88,7 @@ def load_pristine(path=PRISTINE_PARAMS) -> tuple[np.ndarray, np.ndarray]:
 def niqe(image: np.ndarray, crop_border: int = 0) -> float:
     """NIQE of a uint8 RGB / gray image (or a float Y plane in [0, 255]); RGB is scored on its BT.601 Y
     channel rounded to uint8, as SR evaluations do. Needs at least one 96x96 block after the crop."""
-    y = y_plane(image, "niqe")
-    if crop_border:
-        y = y[crop_border:-crop_border, crop_border:-crop_border]
+    y = y_plane(image, "niqe", crop_border)
     if min(y.shape) < BLOCK:
         raise ValueError(f"niqe: the image ({y.shape[1]}x{y.shape[0]} after cropping) is smaller than one "
                          f"{BLOCK}x{BLOCK} block")
