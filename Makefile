@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 course: setup
-	$(BIN)/python -m srlib.course $(if $(MA_MODEL),--set ma_model_path=$(abspath $(MA_MODEL)))
+	$(BIN)/srlib course $(if $(MA_MODEL),--set ma_model_path=$(abspath $(MA_MODEL)))
 
 test: setup
+	$(BIN)/ruff check srlib tests benchmarks
 	$(BIN)/python -m pytest
 
 lab: setup

@@ -3,7 +3,7 @@
 Measured side by side in one run, in alternating rounds:
 - 2048x2048 fp32 matrix multiplies, back to back for 1.5 s (the practical peak of this machine now);
 - a plain fp32 NCHW forward of the model under ``torch.no_grad``;
-- srlib's inference path (``srlib.inference.super_resolve``: inference mode, channels-last).
+- srlib's inference path (``srlib.inference.tiles.super_resolve``: inference mode, channels-last).
 Printed: achieved GFLOP/s of both forwards, their ratio to the GEMM rate, the speed-up of srlib's
 path, and the largest output difference. Then the peak RSS of tiled inference on a 256x256 and a
 1024x1024 LR image with the same tile size, each in a fresh process (a 1-block RRDBNet there, so the
@@ -25,8 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from srlib.inference import super_resolve  # noqa: E402
-from srlib.models import flops_per_pixel  # noqa: E402
-from srlib.rrdbnet import RRDBNet  # noqa: E402
+from srlib.models import (
+    RRDBNet,  # noqa: E402
+    flops_per_pixel,  # noqa: E402
+)
 
 
 def sustained_gemm_rate(a: torch.Tensor, b: torch.Tensor, seconds: float = 1.5) -> float:
@@ -51,8 +53,8 @@ def best_time(fn, repeat: int) -> float:
 MEMORY_CHILD = """
 import sys, threading, time, psutil, torch
 sys.path.insert(0, {root!r})
-from srlib.inference import super_resolve
-from srlib.rrdbnet import RRDBNet
+from srlib.inference.tiles import super_resolve
+from srlib.models.rrdbnet import RRDBNet
 torch.manual_seed(0)
 model = RRDBNet(num_block=1).eval()
 x = torch.rand(1, 3, {size}, {size})
@@ -99,8 +101,9 @@ def main() -> None:
         peak = statistics.median(gemm)
         p, o = statistics.median(t_plain), statistics.median(t_ours)
         print(f"LR {size}x{size}: {flops / 1e9:.1f} GFLOP per forward; GEMM {peak:.0f} GFLOP/s")
-        print(f"  plain NCHW forward : {p:7.2f} s  {flops / p / 1e9:6.1f} GFLOP/s  = {flops / p / 1e9 / peak:4.0%} of GEMM")
-        print(f"  srlib path         : {o:7.2f} s  {flops / o / 1e9:6.1f} GFLOP/s  = {flops / o / 1e9 / peak:4.0%} of GEMM")
+        for label, t in (("plain NCHW forward", p), ("srlib path", o)):
+            rate = flops / t / 1e9
+            print(f"  {label:<19}: {t:7.2f} s  {rate:6.1f} GFLOP/s  = {rate / peak:4.0%} of GEMM")
         print(f"  speed-up {p / o:.2f}x, max |difference| {diff:.1e}")
     root = str(Path(__file__).resolve().parent.parent)
     for size in (256, 1024):

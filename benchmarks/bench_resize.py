@@ -4,8 +4,9 @@ A 2040x1356 RGB float32 image shrunk by 4, as when making DIV2K LR images. The t
 in alternating rounds in one process so that machine load hits them alike; the medians are
 printed with their ratios. Each round times a short burst of one resizer: switching on every call
 between torch's OpenMP pool, NumPy's BLAS pool and OpenCV's pool makes each wait for the other's
-spinning threads, which would measure the switching rather than the resizers. Targets: >= 20x faster than the per-line oracle; within 3x of OpenCV's
-INTER_AREA (inexact, but it marks the memory-bound speed limit) while staying exact.
+spinning threads, which would measure the switching rather than the resizers. Targets: >= 20x faster
+than the per-line oracle; within 3x of OpenCV's INTER_AREA (inexact, but it marks the memory-bound
+speed limit) while staying exact.
 
     python benchmarks/bench_resize.py [--rounds N]
 """
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from srlib.resize import imresize  # noqa: E402
+from srlib.data import imresize  # noqa: E402
 from tests.matlab_oracle import oracle_imresize  # noqa: E402
 
 

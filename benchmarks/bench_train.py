@@ -1,6 +1,6 @@
 """Training throughput: RRDBNet (23 blocks, x4) PSNR-stage steps through srlib's trainer, on the CPU.
 
-For each HR patch size (128 and 192) the real training loop (``srlib.train.train``: data loading, D4
+For each HR patch size (128 and 192) the real training loop (``srlib.training.loop.train``: data loading, D4
 crops, forward, L1, backward, Adam, EMA) runs a few steps; its log gives samples/s with validation
 excluded. In the same run, just before and after, 2048^2 fp32 matrix multiplies give the machine's
 sustained rate, and the achieved fraction is printed like an MFU: training FLOPs per sample are
@@ -19,11 +19,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_inference import sustained_gemm_rate  # noqa: E402
-from srlib.image_io import read_image, write_image  # noqa: E402
+
+from srlib.data import read_image, write_image  # noqa: E402
 from srlib.models import build_model, flops_per_pixel  # noqa: E402
 from srlib.paths import SAMPLE_DIR  # noqa: E402
-from srlib.train import read_log, train  # noqa: E402
-from srlib.train_config import preset  # noqa: E402
+from srlib.training import (  # noqa: E402
+    preset,  # noqa: E402
+    read_log,
+    train,
+)
 
 
 def main() -> None:
@@ -36,7 +40,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
     forward_flops = flops_per_pixel(build_model("rrdbnet"), 4)
-    print(f"RRDBNet-23 x4, batch {args.batch}, {args.threads} threads; {forward_flops / 1e6:.1f} MFLOP per LR pixel (forward)")
+    print(f"RRDBNet-23 x4, batch {args.batch}, {args.threads} threads; "
+          f"{forward_flops / 1e6:.1f} MFLOP per LR pixel (forward)")
     with tempfile.TemporaryDirectory() as tmp:
         val = Path(tmp) / "val"  # one small validation image: the run validates once at the start
         val.mkdir()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from srlib.image_io import read_image
+from srlib.data import read_image
 from srlib.paths import SAMPLE_DIR
 
 torch.set_num_threads(1)  # two threads on a loaded 2-core machine can be many times slower

@@ -1,7 +1,7 @@
 """A deliberately simple, independent re-implementation of MATLAB's bicubic ``imresize``.
 
 Written straight from the documented algorithm, one output line at a time with scalar weight
-computation, so that it is easy to check by eye. Used as the test oracle for ``srlib.resize``
+computation, so that it is easy to check by eye. Used as the test oracle for ``srlib.data.resize``
 and as the baseline of the resize benchmark; it is far too slow for real use.
 """
 

@@ -1,6 +1,6 @@
 """The before/after slider in a real browser: JupyterLab on 127.0.0.1, headless Chromium via Playwright.
 
-Runs a small notebook that shows :class:`srlib.widgets.BeforeAfter`, moves the slider with the
+Runs a small notebook that shows :class:`srlib.notebook.widgets.BeforeAfter`, moves the slider with the
 keyboard and checks that the displayed picture changed. Needs Chromium (``apt-get install chromium``;
 ``.ci/run`` installs it); without it the test is skipped, except under CI (``CI=1``) where it fails.
 """
@@ -25,7 +25,7 @@ if CHROMIUM is None and os.environ.get("CI") != "1":
 
 NOTEBOOK = '''
 import numpy as np
-from srlib.widgets import BeforeAfter
+from srlib.notebook.widgets import BeforeAfter
 before = np.zeros((120, 200, 3), np.uint8)
 after = np.full((120, 200, 3), 230, np.uint8)
 view = BeforeAfter(before, after, ("dark", "light"), position=0.5)

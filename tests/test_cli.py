@@ -1,14 +1,15 @@
+import subprocess
+import sys
+
 import numpy as np
 import torch
 
-from srlib.__main__ import main
-from srlib.baseline import bicubic_baseline
-from srlib.degrade import make_lr, modcrop
-from srlib.image_io import read_image, write_image
-from srlib.metrics import protocol_for, psnr
-from srlib.models import build_model
-from srlib.resize import imresize
-from srlib.samples import sample_split
+from srlib import cli
+from srlib.cli import main
+from srlib.data import imresize, make_lr, modcrop, read_image, sample_split, write_image
+from srlib.evaluation import bicubic_baseline, protocol_for, psnr
+from srlib.models import ARCHITECTURES, build_model
+from srlib.training import PRESETS, STAGES
 
 
 def test_prepare_pairs_then_evaluate(tmp_path, photo, capsys):
@@ -92,3 +93,32 @@ def test_upscale_reports_unreadable_images_and_unwritable_outputs(tmp_path, phot
     (tmp_path / "blocker").write_text("a file where a folder should be")
     assert main(["upscale", "-i", str(tmp_path / "ok.png"), "-o", str(tmp_path / "blocker" / "x.png")] + common) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_without_importing_torch():
+    code = ("import sys; from srlib.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+            "print('torch imported' if 'torch' in sys.modules else 'no torch')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for command in ("upscale", "evaluate", "bicubic-baseline", "download", "prepare-pairs", "extract-subimages",
+                    "train", "course"):
+        assert command in out
+    assert out.strip().endswith("no torch")
+
+
+def test_python_m_srlib_is_the_srlib_command():
+    out = subprocess.run([sys.executable, "-m", "srlib", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("srlib ")
+
+
+def test_the_names_the_parser_offers_are_the_library_tables():
+    assert set(cli.ARCHITECTURES) == set(ARCHITECTURES) - {"vgg_discriminator"}
+    assert (cli.PRESETS, cli.STAGES) == (PRESETS, STAGES)
+
+
+def test_training_setting_mistakes_are_one_line_errors(tmp_path, capsys):
+    for setting, expected in (("batch_size=eight", "batch_size must be int"),
+                              ("itrations=5", "unknown config fields: itrations (known fields: stage, run_dir"),
+                              ("iterations", "--set expects name=value")):
+        assert main(["train", "--set", setting, "--set", f"run_dir={tmp_path}"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("srlib train: error: ") and expected in err and err.count("\n") == 1

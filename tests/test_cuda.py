@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from srlib.image_io import write_image
+from srlib.data import imresize, write_image
 from srlib.inference import super_resolve
 from srlib.models import build_model
-from srlib.resize import imresize
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (these test the GPU paths)")
 
@@ -35,8 +34,8 @@ def test_reduced_precision_inference_is_close_to_fp32(dtype):
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision):
-    from srlib.checkpoint import load_checkpoint
-    from srlib.train import CHECKPOINT, read_log, train
+    from srlib.training.checkpoint import load_checkpoint
+    from srlib.training.loop import CHECKPOINT, read_log, train
     from tests.test_train import tiny_config
 
     data = tmp_path / "data"

@@ -3,9 +3,16 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from srlib.dataset import PairedImageDataset, aligned_crop, d4
-from srlib.degrade import make_lr, modcrop
-from srlib.image_io import ImageReadError, image_to_tensor, write_image
+from srlib.data import (
+    ImageReadError,
+    PairedImageDataset,
+    aligned_crop,
+    d4,
+    image_to_tensor,
+    make_lr,
+    modcrop,
+    write_image,
+)
 
 SCALE = 4
 

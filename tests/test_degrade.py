@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from srlib.degrade import make_lr, modcrop, pair_paths, prepare_pairs
-from srlib.image_io import read_image, write_image
-from srlib.resize import imresize
+from srlib.data import imresize, make_lr, modcrop, prepare_pairs, read_image, write_image
+from srlib.data.degrade import pair_paths
 
 
 def test_modcrop():

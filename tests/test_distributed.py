@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from srlib.distributed import TrainingFailed, collapse_progress, launch
-from srlib.train import GENERATOR, read_log, train
+from srlib.training import GENERATOR, TrainingFailed, launch, read_log, train
+from srlib.training.distributed import collapse_progress
 from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
 
 

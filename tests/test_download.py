@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from srlib.download import (DownloadError, RemoteDataset, download, fetch_dataset, load_manifest, safe_extract,
-                            sha256_of)
+from srlib.data import DownloadError, fetch_dataset, load_manifest
+from srlib.data.download import RemoteDataset, download, safe_extract, sha256_of
 
 
 class Server:

@@ -2,8 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from srlib.image_io import (ImageReadError, from_float, image_to_tensor, list_images, read_image, split_alpha,
-                            tensor_to_image, to_float, to_rgb, write_image)
+from srlib.data import (
+    ImageReadError,
+    image_to_tensor,
+    list_images,
+    read_image,
+    split_alpha,
+    tensor_to_image,
+    to_rgb,
+    write_image,
+)
+from srlib.data.image_io import from_float, to_float
 
 
 @pytest.mark.parametrize("suffix", [".png", ".bmp", ".tif", ".tiff"])

@@ -9,18 +9,21 @@ import math
 import numpy as np
 import pyrtools
 import pytest
-import scipy.io
 import scipy.fft
+import scipy.io
 import scipy.stats
 
-from srlib import steerable
-from srlib.image_io import read_image, write_image
-from srlib.ma_score import (
-    FEATURE_COUNTS, RegressionForest, fits, ggd_shape, load_ma_model, local_frequency_features, ma_features,
-    ma_score, patch_singular_values, perceptual_index,
+from srlib.data import imresize, read_image, write_image
+from srlib.evaluation import load_ma_model, ma_score, patch_singular_values, perceptual_index, steerable
+from srlib.evaluation.ma_score import (
+    FEATURE_COUNTS,
+    RegressionForest,
+    fits,
+    ggd_shape,
+    local_frequency_features,
+    ma_features,
 )
 from srlib.paths import SAMPLE_DIR
-from srlib.resize import imresize
 
 INTERIOR, TERMINAL = -3, -1  # randomForest node status codes (0 marks an unused slot)
 
@@ -191,7 +194,7 @@ def test_model_file_in_the_sr_metric_layout_drives_the_score(tmp_path, photo_pla
 
 
 def test_rgb_images_are_scored_on_their_rounded_y_with_the_border_shaved(tmp_path):
-    from srlib.color import y_plane
+    from srlib.evaluation.color import y_plane
 
     forests = [_forest_fields(0, 0.5, 1.0, 2.0), _forest_fields(13, 1.5, 3.0, 4.0), _forest_fields(0, 50.0, 5.0, 6.0)]
     model = load_ma_model(_write_model(tmp_path / "model.mat", forests, [0.1, 1.0, 1.0, 1.0]))
@@ -220,8 +223,8 @@ def test_bad_model_files_are_clear_errors(tmp_path):
 
 
 def test_evaluate_adds_ma_and_pi_columns_only_with_a_model(tmp_path, photo_plane):
-    from srlib.__main__ import main
-    from srlib.metrics import evaluate
+    from srlib.cli import main
+    from srlib.evaluation.metrics import evaluate
 
     hr = read_image(SAMPLE_DIR / "chelsea.png")[:200, :200]
     sr = np.clip(imresize(imresize(hr, 0.25), 4), 0, 255).astype(np.uint8)
@@ -244,7 +247,7 @@ def test_evaluate_adds_ma_and_pi_columns_only_with_a_model(tmp_path, photo_plane
 
 
 def test_images_too_small_for_ma_get_nan_in_tables(tmp_path):
-    from srlib.metrics import no_reference_scores
+    from srlib.evaluation.metrics import no_reference_scores
 
     path = _write_model(tmp_path / "model.mat", [_forest_fields(0, 0.0, 1.0, 1.0)] * 3, [0, 1, 1, 1])
     row = no_reference_scores(np.zeros((80, 80, 3), np.uint8), 4, load_ma_model(path))

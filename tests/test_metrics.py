@@ -8,9 +8,8 @@ from pytorch_msssim import ms_ssim as reference_ms_ssim
 from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
-from srlib.image_io import write_image
-from srlib.niqe import niqe
-from srlib.metrics import Protocol, evaluate, ms_ssim, protocol_for, psnr, rgb_to_y, rmse, scores, ssim
+from srlib.data import write_image
+from srlib.evaluation import Protocol, evaluate, ms_ssim, niqe, protocol_for, psnr, rgb_to_y, rmse, scores, ssim
 
 RGB_FLOAT_Y = Protocol(channel="y", crop_border=4, y_uint8=False)
 
@@ -22,7 +21,7 @@ def noisy(image, rng, sigma=12.0):
 @pytest.fixture(scope="module")
 def pair():
     rng = np.random.default_rng(0)
-    from srlib.image_io import read_image
+    from srlib.data.image_io import read_image
     from srlib.paths import SAMPLE_DIR
     hr = read_image(SAMPLE_DIR / "astronaut.png")[:200, :208]
     return noisy(hr, rng), hr
@@ -149,7 +148,7 @@ def test_scores_agree_with_the_single_metrics(pair):
 def test_plane_ssim_equals_the_differentiable_tensor_ssim():
     import torch
 
-    from srlib.ssim import plane_ssim_components, ssim_components
+    from srlib.evaluation.structural import plane_ssim_components, ssim_components
 
     rng = np.random.default_rng(5)
     a = rng.random((40, 57)) * 255

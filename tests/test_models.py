@@ -4,11 +4,18 @@ import re
 import pytest
 import torch
 
-from srlib.discriminator import VGGDiscriminator
-from srlib.models import block_output_stds, build_model, count_parameters, flops_per_pixel
-from srlib.resize import imresize
-from srlib.rrdbnet import RRDBNet
-from srlib.weights import CheckpointError, load_weights, read_state_dict
+from srlib.data import imresize
+from srlib.models import (
+    CheckpointError,
+    RRDBNet,
+    VGGDiscriminator,
+    block_output_stds,
+    build_model,
+    count_parameters,
+    flops_per_pixel,
+    load_weights,
+    read_state_dict,
+)
 
 
 def test_rrdbnet_x4_has_the_published_parameter_count():
@@ -63,7 +70,7 @@ def test_build_model_overrides_and_errors():
         build_model("nope")
 
 
-# Writers of the official layouts, written independently of srlib.weights (the test's oracle).
+# Writers of the official layouts, written independently of srlib.models.weights (the test's oracle).
 def basicsr_file(state):
     return {"params_ema": state, "params": {k: torch.zeros_like(v) for k, v in state.items()}}
 

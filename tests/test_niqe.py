@@ -3,10 +3,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from srlib.image_io import read_image
-from srlib.niqe import PRISTINE_PARAMS, block_features, gaussian_window, load_pristine, niqe
+from srlib.data import imresize, read_image
+from srlib.evaluation import niqe
+from srlib.evaluation.niqe import PRISTINE_PARAMS, block_features, gaussian_window, load_pristine
 from srlib.paths import SAMPLE_DIR
-from srlib.resize import imresize
 
 
 def test_pristine_parameters_are_lives_file():
@@ -53,8 +53,8 @@ def test_too_small_image_is_a_clear_error():
 
 
 def test_evaluate_upscaler_adds_the_niqe_of_each_output():
-    from srlib.baseline import evaluate_upscaler
-    from srlib.degrade import make_lr, modcrop
+    from srlib.data.degrade import make_lr, modcrop
+    from srlib.evaluation.baseline import evaluate_upscaler
 
     path = SAMPLE_DIR / "chelsea.png"
     up = lambda lr: np.clip(imresize(lr, 4), 0, 255).round().astype(np.uint8)  # noqa: E731

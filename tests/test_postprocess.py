@@ -2,12 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from srlib.degrade import make_lr, modcrop
-from srlib.image_io import read_image
-from srlib.metrics import protocol_for, psnr
+from srlib.data import imresize, make_lr, modcrop, read_image
+from srlib.evaluation import protocol_for, psnr
+from srlib.inference import back_projection, lr_consistency, reverse_filter
+from srlib.inference.postprocess import back_projection_kernel
 from srlib.paths import SAMPLE_DIR
-from srlib.postprocess import back_projection, back_projection_kernel, lr_consistency, reverse_filter
-from srlib.resize import imresize
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +39,11 @@ def test_lr_consistency_error_falls_over_the_iterations(pair, method):
 def test_torch_batch_equals_numpy_per_image(pair, method):
     hr, lr = pair
     sr = noisy_upscale(lr)
-    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None]
-    batch = method(torch.cat([to_t(sr), to_t(sr[::-1].copy())]), torch.cat([to_t(lr / 255), to_t(lr[::-1] / 255)]), 4, 5)
+    def to_t(a):
+        return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None]
+
+    batch = method(torch.cat([to_t(sr), to_t(sr[::-1].copy())]),
+                   torch.cat([to_t(lr / 255), to_t(lr[::-1] / 255)]), 4, 5)
     single = method(sr, lr, 4, 5)
     assert np.abs(batch[0].numpy().transpose(1, 2, 0) - single).max() < 1e-5  # float32 vs float64 LR
     assert batch.shape == (2, 3, *sr.shape[:2])

@@ -2,13 +2,12 @@
 
 import ast
 import re
-import tomllib
-from pathlib import Path
 
 import nbformat
+import tomllib
 import yaml
 
-from srlib.course import headline_of, numbered_notebooks, run_course
+from srlib.notebook.course import headline_of, numbered_notebooks, run_course
 from srlib.paths import REPO_ROOT
 
 

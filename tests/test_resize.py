@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from srlib.resize import imresize, output_size
+from srlib.data import imresize
+from srlib.data.resize import output_size
 from tests.matlab_oracle import oracle_imresize
 
 

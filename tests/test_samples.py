@@ -1,8 +1,7 @@
 import hashlib
 
-from srlib.image_io import read_image
-from srlib.samples import sample_images, sample_manifest, sample_split
-from srlib.split import shared_sources
+from srlib.data import read_image, sample_manifest, sample_split, shared_sources
+from srlib.data.samples import sample_images
 
 
 def test_bundled_photos_match_their_manifest():

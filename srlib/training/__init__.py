@@ -1,0 +1,14 @@
+"""Chapter 4, training (notebooks 04 and 05): the run's configuration and presets, the loop for both
+stages, checkpoints, logs and several processes under torchrun."""
+
+from .checkpoint import CHECKPOINT, GENERATOR, load_checkpoint, save_atomic, trained_generator
+from .config import PRESETS, STAGES, TrainConfig, preset
+from .distributed import TrainingFailed, launch
+from .log import read_log
+from .loop import train
+from .validation import image_files
+
+__all__ = [
+    "CHECKPOINT", "GENERATOR", "load_checkpoint", "save_atomic", "trained_generator", "PRESETS", "STAGES",
+    "TrainConfig", "preset", "TrainingFailed", "launch", "read_log", "train", "image_files",
+]

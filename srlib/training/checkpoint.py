@@ -1,0 +1,121 @@
+"""Training checkpoints: written atomically, read back with ``weights_only=True``. Taught in notebook 04.
+
+A run directory holds ``checkpoint.pt`` (everything needed to resume) and ``generator.pt`` (the
+generator's raw and EMA weights in BasicSR's ``params`` / ``params_ema`` layout).
+
+A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts (no pickled objects), so
+``torch.load(weights_only=True)`` can read it. It is first written to a temporary file in the same
+folder, flushed to disk, then renamed over the old one: a run killed while saving leaves the previous
+checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..models.registry import build_model
+from ..models.weights import CheckpointError, load_weights
+from ..paths import REPO_ROOT
+from .config import TrainConfig, resolve_path
+
+CHECKPOINT = "checkpoint.pt"
+GENERATOR = "generator.pt"
+# fields that may differ between a checkpoint's run and the run that resumes it
+RESUMABLE_CHANGES = {"iterations", "run_dir", "val_every", "log_every", "checkpoint_every", "num_workers", "device",
+                     "threads", "ddp_timeout_s", "val_tile", "train_dir", "train_lr_dir", "val_dir", "val_lr_dir"}
+
+
+def save_atomic(obj: dict, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, required: tuple[str, ...] = ()) -> dict:
+    """Read a checkpoint saved by :func:`save_atomic`; a missing or truncated file, or one that lacks
+    any of the ``required`` keys, raises :class:`CheckpointError` naming the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise CheckpointError(f"cannot read checkpoint {path} (truncated or not a checkpoint): {err}") from err
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} is not a training checkpoint (holds a {type(state).__name__})")
+    missing = [key for key in required if key not in state]
+    if missing:
+        raise CheckpointError(f"{path} is not a training checkpoint of this kind: it lacks {', '.join(missing)}")
+    return state
+
+
+def rng_states() -> dict:
+    """The state of every random generator a training step may draw from (torch CPU and CUDA,
+    numpy's and Python's global generators), in a ``weights_only``-loadable form."""
+    np_state = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    states = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                  "has_gauss": int(np_state[3]), "cached_gauss": float(np_state[4])},
+        "python": {"version": version, "internal": list(internal), "gauss": gauss},
+    }
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict) -> None:
+    """Restore what :func:`rng_states` returned."""
+    torch.set_rng_state(states["torch"])
+    n = states["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gauss"]))
+    p = states["python"]
+    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def check_resumable(saved: TrainConfig, config: TrainConfig, world_size: int, saved_world: int, path: Path) -> None:
+    """Refuse to resume a checkpoint written with other settings (a silently mixed run), naming the fields."""
+    differ = [f.name for f in dataclasses.fields(TrainConfig)
+              if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(config, f.name)]
+    if world_size != saved_world:
+        differ.append(f"world size ({saved_world} -> {world_size})")
+    if differ:
+        raise CheckpointError(f"{path} was written by a different run: {', '.join(differ)} differ; "
+                              "use another run_dir or the same settings")
+
+
+def trained_generator(run_dir: str | Path, ema: bool = True) -> nn.Module:
+    """The generator a run saved (its EMA weights unless ``ema=False``), built from the run's config, in eval mode."""
+    run_dir = resolve_path(str(run_dir), REPO_ROOT)
+    if not (run_dir / "config.json").is_file():
+        raise CheckpointError(f"{run_dir} is not a training run (no config.json)")
+    config = TrainConfig.from_json((run_dir / "config.json").read_text())
+    model = build_model(config.model, scale=config.scale, **config.model_args)
+    state = load_checkpoint(run_dir / GENERATOR, ("params",))
+    load_weights(model, state["params_ema"] if ema and "params_ema" in state else state["params"])
+    return model.eval()

@@ -1,0 +1,208 @@
+"""What a training run does, as one dataclass, and the named presets of the course. Taught in
+notebooks 04 and 05.
+
+A stage is ``"psnr"`` (pre-training with a pixel loss) or ``"gan"`` (fine-tuning with the perceptual
++ adversarial + pixel objective, initialised from the PSNR generator). Presets:
+
+- ``quick``: a small RRDBNet on the bundled photos; each stage takes a minute or two on 2 CPU cores
+  (pre-training at 1e-3 rather than 2e-4, to get somewhere in 300 steps).
+- ``esrgan``: ESRGAN (Wang et al. 2018): 23 RRDBs, HR patch 128, batch 16, L1 pre-training at 2e-4
+  halved every 200k of 1M iterations, then 400k GAN iterations at 1e-4 halved at 50k/100k/200k/300k.
+- ``paper``: ESRGAN-Pro: as ``esrgan`` but HR patch 192 in both stages (so the discriminator takes
+  192), DF2K sub-images, and the Mix loss (alpha 0.84) for pre-training.
+- ``srgan``: SRGAN (Ledig et al. 2017) for comparison: SRResNet, MSE pre-training, standard GAN.
+
+Every field can be overridden (``preset("paper", "gan", batch_size=8)``, papermill parameters, or
+``--set batch_size=8`` on the command line); the effective config is saved with the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STAGES = ("psnr", "gan")
+# fields renamed since the first release: older config.json files are read with the new names
+RENAMED = {"lr": "learning_rate", "d_lr": "d_learning_rate"}
+
+
+@dataclass
+class TrainConfig:
+    stage: str = "psnr"
+    run_dir: str = "runs/train"
+    # generator and data
+    model: str = "rrdbnet_small"
+    model_args: dict = field(default_factory=dict)  # overrides of the model preset, e.g. {"num_block": 10}
+    scale: int = 4
+    patch_size: int = 64  # HR side; LR side = patch_size // scale
+    batch_size: int = 8  # per process; the effective batch is batch_size x world size
+    train_dir: str | None = None  # HR folder; None = the bundled photos' train split
+    train_lr_dir: str | None = None  # LR folder with the same file names; None = made on the fly
+    val_dir: str | None = None  # None = the bundled photos' validation split
+    val_lr_dir: str | None = None
+    dataset_repeat: int = 1
+    num_workers: int = 0
+    # optimisation
+    iterations: int = 300
+    learning_rate: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.5
+    pixel_loss: str = "l1"  # l1, l2, charbonnier or mix
+    mix_alpha: float = 0.84  # the MS-SSIM share of the Mix loss
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    # GAN stage
+    init_from: str | None = None  # stage-1 run directory or weights file
+    gan_type: str = "ragan"  # ragan (ESRGAN) or gan (SRGAN)
+    perceptual: str = "auto"  # auto, vgg19, efficientnet-lite0 or none
+    perceptual_layer: str = "conv5_4"
+    perceptual_weight: float = 1.0
+    gan_weight: float = 5e-3
+    pixel_weight: float = 1e-2
+    d_num_feat: int = 64
+    d_learning_rate: float = 1e-4
+    # bookkeeping
+    val_every: int = 100
+    log_every: int = 10
+    checkpoint_every: int = 100
+    val_tile: int | None = None  # tile size for validation forwards (LR pixels); None = whole images
+    seed: int = 0
+    device: str = "auto"  # auto, cpu or cuda
+    precision: str = "fp32"  # fp32, bf16 or fp16 (the last two on CUDA only)
+    threads: int | None = None  # torch CPU threads per process
+    ddp_timeout_s: int = 300  # a collective waiting longer than this ends the run
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(self.betas)
+        self.milestones = tuple(self.milestones)
+        if self.stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {self.stage!r}")
+        if self.stage == "gan" and self.patch_size % 32:
+            raise ValueError(f"GAN stage: patch_size {self.patch_size} must be a multiple of 32 (discriminator)")
+        if self.patch_size % self.scale:
+            raise ValueError(f"patch_size {self.patch_size} must be a multiple of scale {self.scale}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        self._check_types()
+        for name in ("iterations", "batch_size", "val_every", "log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def _check_types(self) -> None:
+        """A value of the wrong kind (``--set batch_size=eight``) is named here, not deep inside a run."""
+        for name, hint in typing.get_type_hints(TrainConfig).items():
+            value = getattr(self, name)
+            allowed = _kinds(hint) + ((int,) if float in _kinds(hint) else ())
+            if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+                kinds = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+                raise ValueError(f"config field {name} must be {kinds}, got {value!r}")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        values = json.loads(text)
+        for old, new in RENAMED.items():  # config files written before the rename
+            if old in values:
+                values[new] = values.pop(old)
+        check_field_names(values)
+        return cls(**values)
+
+
+def _kinds(hint) -> tuple[type, ...]:
+    """The classes a type hint admits: ``str | None`` -> (str, NoneType), ``tuple[int, ...]`` -> (tuple,)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(kind for arg in typing.get_args(hint) for kind in _kinds(arg))
+    return (typing.get_origin(hint) or hint,)
+
+
+_SUB_IMAGES = "data/DF2K/HR_sub"  # written by `srlib extract-subimages` (notebook 01)
+_PRESETS: dict[str, dict[str, dict]] = {
+    "quick": {
+        "common": {"model": "rrdbnet_small", "patch_size": 64, "batch_size": 8, "dataset_repeat": 40,
+                   "val_every": 100, "checkpoint_every": 100, "log_every": 10},
+        # 5x the paper's rate: 300 steps, not 1M
+        "psnr": {"iterations": 300, "learning_rate": 1e-3, "milestones": (200,)},
+        "gan": {"iterations": 100, "learning_rate": 1e-4, "d_learning_rate": 1e-4, "milestones": (), "d_num_feat": 32,
+                "val_every": 50,
+                "checkpoint_every": 50, "ema_decay": 0.999},
+    },
+    "esrgan": {
+        "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR", "precision": "bf16"},
+        "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000)},
+        "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,
+                "milestones": (50_000, 100_000, 200_000, 300_000),
+                "perceptual": "vgg19"},
+    },
+    "paper": {
+        "common": {"model": "rrdbnet", "patch_size": 192, "batch_size": 16, "num_workers": 6,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": _SUB_IMAGES, "val_dir": "data/Set14/HR", "precision": "bf16"},
+        "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000),
+                 "pixel_loss": "mix"},
+        "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,
+                "milestones": (50_000, 100_000, 200_000, 300_000),
+                "perceptual": "vgg19"},
+    },
+    "srgan": {
+        "common": {"model": "srresnet", "patch_size": 96, "batch_size": 16, "num_workers": 6, "ema_decay": 0.0,
+                   "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
+                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR"},
+        "psnr": {"iterations": 1_000_000, "learning_rate": 1e-4, "pixel_loss": "l2"},
+        "gan": {"iterations": 200_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4, "milestones": (100_000,),
+                "gamma": 0.1,
+                "gan_type": "gan", "perceptual": "vgg19", "gan_weight": 1e-3, "pixel_weight": 0.0},
+    },
+}
+PRESETS = tuple(_PRESETS)
+
+
+def preset(name: str, stage: str, **overrides) -> TrainConfig:
+    """The config of preset ``name`` for ``stage`` with ``overrides`` applied (unknown names raise)."""
+    if name not in _PRESETS:
+        raise KeyError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    check_field_names(overrides)
+    values = {**_PRESETS[name]["common"], **_PRESETS[name][stage], **overrides, "stage": stage}
+    return TrainConfig(**values)
+
+
+def overridden(config: TrainConfig, overrides: dict) -> TrainConfig:
+    """``config`` with ``overrides`` applied (unknown names raise, naming the known ones)."""
+    check_field_names(overrides)
+    return dataclasses.replace(config, **overrides)
+
+
+def check_field_names(values: dict) -> None:
+    """Raise a ValueError that lists the known fields when ``values`` names an unknown one."""
+    known = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown config fields: {', '.join(unknown)} (known fields: {', '.join(known)})")
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"batch_size=8"`` -> ("batch_size", 8); values are JSON (strings may be bare)."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"--set expects name=value, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def resolve_path(path: str | None, base: Path) -> Path | None:
+    """A config path: absolute as given, relative ones against ``base`` (the repository root)."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p

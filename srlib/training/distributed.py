@@ -1,0 +1,177 @@
+"""Several training processes: the process group inside the training loop, and ``launch`` outside it.
+Taught in notebook 05.
+
+``launch(config, nproc_per_node=2)`` starts ``python -m torch.distributed.run --standalone`` on
+``python -m srlib train`` as a subprocess, streams its output (rank 0's progress bar included) into
+the notebook or terminal, and returns the run directory. Each process reads ``RANK``, ``LOCAL_RANK``
+and ``WORLD_SIZE`` from the environment torchrun gives it. Backend: NCCL on CUDA, gloo on the CPU.
+
+A rank that dies ends the run: torchrun stops the other ranks when one exits with an error, the
+process group's timeout bounds any collective left waiting, and ``launch`` raises
+:class:`TrainingFailed` with the tail of the log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from ..paths import REPO_ROOT
+from .config import TrainConfig, resolve_path
+
+
+class TrainingFailed(RuntimeError):
+    """A launched training run exited with an error or ran past its time limit."""
+
+
+@dataclass(frozen=True)
+class ProcessGroup:
+    """This process's place among the training processes (rank 0 of 1 when run alone)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def barrier(self) -> None:
+        if self.distributed:
+            dist.barrier()
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """The average of ``values`` over all processes (itself when alone)."""
+        if self.distributed:
+            values = values.clone()
+            dist.all_reduce(values)
+            values /= self.world_size
+        return values
+
+    def gather(self, obj) -> list:
+        """``obj`` from every process, in rank order."""
+        if not self.distributed:
+            return [obj]
+        out = [None] * self.world_size
+        dist.all_gather_object(out, obj)
+        return out
+
+
+def process_from_env() -> ProcessGroup:
+    """This process's rank, local rank and world size, as torchrun sets them (0, 0, 1 when absent)."""
+    return ProcessGroup(int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)),
+                        int(os.environ.get("WORLD_SIZE", 1)))
+
+
+def join_process_group(group: ProcessGroup, device: torch.device, timeout_s: int) -> None:
+    """With more than one process, join the process group (NCCL on CUDA, gloo on the CPU); a
+    collective that waits longer than ``timeout_s`` fails instead of hanging."""
+    if group.distributed and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s),
+                                device_id=device if device.type == "cuda" else None)
+
+
+def leave_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def torchrun_command(config_file: Path, nproc_per_node: int) -> list[str]:
+    """The command that runs ``srlib train`` on ``config_file`` in ``nproc_per_node`` processes."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc_per_node}",
+            "-m", "srlib", "train", "--config", str(config_file)]
+
+
+ECHO_INTERVAL_S = 3.0  # how often streamed output is passed on (a notebook keeps every write as an output)
+
+
+def collapse_progress(text: str) -> str:
+    """Keep only the latest state of each progress bar line: within a line, text before the last
+    carriage return is an overwritten update."""
+    lines = text.split("\n")
+    kept = []
+    for line in lines:
+        updates = [u for u in line.split("\r") if u]
+        kept.append(("\r" + updates[-1] if "\r" in line else updates[-1]) if updates else "")
+    return "\n".join(kept)
+
+
+def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | None = None,
+           env: dict[str, str] | None = None, echo: bool = True) -> Path:
+    """Train ``config`` in ``nproc_per_node`` processes under torchrun; returns the run directory.
+
+    Output is streamed as it arrives (``echo``) and kept in ``launch.log`` in the run directory. On
+    the CPU each process gets ``config.threads`` threads (default: the cores shared out). A non-zero
+    exit, or a run longer than ``timeout_s``, raises :class:`TrainingFailed`.
+    """
+    run_dir = resolve_path(config.run_dir, REPO_ROOT)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_file = run_dir / "launch_config.json"
+    config_file.write_text(config.to_json())
+    threads = config.threads or max(1, (os.cpu_count() or 1) // nproc_per_node)
+    child_env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1", **(env or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
+    log_path = run_dir / "launch.log"
+    start = time.monotonic()
+    with open(log_path, "wb") as log, subprocess.Popen(
+        torchrun_command(config_file, nproc_per_node), cwd=REPO_ROOT, env=child_env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    ) as proc:
+        os.set_blocking(proc.stdout.fileno(), False)
+        pending, last_echo = b"", 0.0
+        while True:
+            chunk = proc.stdout.read()
+            if chunk:
+                log.write(chunk)
+                log.flush()
+                pending += chunk
+            finished = proc.poll() is not None and not chunk
+            if echo and pending and (finished or time.monotonic() - last_echo > ECHO_INTERVAL_S):
+                sys.stdout.write(collapse_progress(pending.decode(errors="replace")))
+                sys.stdout.flush()
+                pending, last_echo = b"", time.monotonic()
+            if finished:
+                break
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+                raise TrainingFailed(f"training ran past {timeout_s:.0f} s and was stopped; log: {log_path}")
+            if not chunk:
+                time.sleep(0.1)
+    if proc.returncode != 0:
+        raise TrainingFailed(f"training failed (torchrun exit code {proc.returncode}): "
+                             f"{_first_error(log_path.read_text(errors='replace'))}; full log: {log_path}")
+    return run_dir
+
+
+# a traceback's last line, or the one-line error of the `srlib` command
+_ERROR_LINE = re.compile(r"^(?:\[rank(\d+)\]: )?((?:\w+\.)*\w*(?:Error|Exception)\w*: .*|srlib [\w-]+: error: .*)$")
+_ROOT_CAUSE = re.compile(r"Root Cause.*?rank\s*: (\d+).*?exitcode\s*: (-?\d+)[^\n]*?(\(SIG\w+\))?\s*\n", re.S)
+
+
+def _first_error(log: str) -> str:
+    """Which rank failed first (torchrun's root cause) and the first exception a rank printed."""
+    found = []
+    root = _ROOT_CAUSE.search(log)
+    if root:
+        found.append(f"rank {root[1]} exited first, with code {root[2]}" + (f" {root[3]}" if root[3] else ""))
+    for line in log.replace("\r", "\n").splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        if match and "ChildFailedError" not in match[2]:
+            found.append(f"rank {match[1]}: {match[2]}" if match[1] else match[2])
+            break
+    return "; ".join(found) or "no error message in the log"

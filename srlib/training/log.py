@@ -1,0 +1,36 @@
+"""A run's log: one JSON record per line in ``log.jsonl`` and the same table as ``log.csv`` (for a
+spreadsheet or pandas). Taught in notebook 04."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_log(run_dir: Path, record: dict) -> None:
+    """Append ``record`` to ``log.jsonl`` and ``log.csv``; the CSV is rewritten only when a new column appears
+    (validation records carry more columns than loss records)."""
+    with open(run_dir / "log.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+    csv_path = run_dir / "log.csv"
+    columns = []
+    if csv_path.exists():
+        with open(csv_path) as f:
+            columns = f.readline().rstrip("\n").split(",")
+    if set(record) <= set(columns):
+        with open(csv_path, "a") as f:
+            f.write(_csv_row(record, columns))
+        return
+    records = read_log(run_dir)
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    csv_path.write_text(",".join(columns) + "\n" + "".join(_csv_row(r, columns) for r in records))
+
+
+def _csv_row(record: dict, columns: list[str]) -> str:
+    return ",".join("" if record.get(c) is None else str(record[c]) for c in columns) + "\n"
+
+
+def read_log(run_dir: str | Path) -> list[dict]:
+    """The records of a run's ``log.jsonl`` (empty before the first)."""
+    path = Path(run_dir) / "log.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []

@@ -1,0 +1,332 @@
+"""The training loop, both stages in one: PSNR pre-training, then GAN fine-tuning. Taught in notebooks
+04 and 05.
+
+    srlib train --preset quick --stage psnr --set run_dir=runs/psnr
+    python -m torch.distributed.run --standalone --nproc_per_node=2 -m srlib train --config cfg.json
+
+:func:`train` reads top-down: :func:`build_run` makes the models, optimisers and losses;
+:func:`restore` continues from ``checkpoint.pt`` (or :func:`start_afresh`); then every iteration is a
+:func:`train_step` — a :func:`generator_step` (pixel loss; or the paper's Eq. 1 in the GAN stage), a
+:func:`discriminator_step` in the GAN stage, and the EMA update — followed by :func:`report` (log,
+validation) and :func:`save_run` (checkpoint) when they are due.
+
+The data order is a pure function of (seed, iteration): a run resumed from a checkpoint draws the
+same batches as one that never stopped, and on the CPU it ends with bit-identical weights. Under
+torchrun each process takes its share of every global batch (a DistributedSampler per epoch), so
+2 processes x batch 4 see the same samples as 1 process x batch 8.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from ..data.dataset import PairedImageDataset
+from ..losses import GeneratorObjective, PerceptualLoss, gan_d_loss, gan_g_loss, pixel_loss, ragan_d_loss, ragan_g_loss
+from ..models.discriminator import VGGDiscriminator
+from ..models.registry import build_model
+from ..models.weights import load_weights
+from ..paths import REPO_ROOT
+from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
+from .config import TrainConfig, resolve_path
+from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
+from .log import write_log
+from .schedule import EMA, batch_schedule, batches_per_epoch, scheduled_learning_rate
+from .validation import ValidationPair, bicubic_scores, image_files, validate, validation_pairs
+
+
+@dataclass
+class TrainingRun:
+    """What one training process holds: the config, where it runs, the networks, their optimisers and losses."""
+
+    config: TrainConfig
+    group: ProcessGroup
+    device: torch.device
+    run_dir: Path
+    generator: nn.Module
+    discriminator: nn.Module | None  # GAN stage only
+    ema: EMA | None
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+    scaler: torch.amp.GradScaler
+    pixel: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    objective: GeneratorObjective | None  # GAN stage: Eq. 1
+    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
+    amp_dtype: torch.dtype | None  # bf16 / fp16 autocast on CUDA; None = fp32
+
+    @property
+    def gan(self) -> bool:
+        return self.config.stage == "gan"
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The generator that is validated and saved: the EMA average when there is one."""
+        return self.ema.model if self.ema is not None else self.generator
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        return torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
+
+
+def pick_device(name: str, local_rank: int) -> torch.device:
+    """``auto`` is CUDA when present; each process takes the GPU of its local rank."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("device 'cuda' asked for, but no CUDA device is available")
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device(name)
+
+
+def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, run_dir: Path,
+              resuming: bool) -> TrainingRun:
+    """Networks, optimisers, AMP scaler and losses of ``config``, the same in every process."""
+    gan = config.stage == "gan"
+    torch.manual_seed(config.seed)  # every process draws the same initial weights: DDP needs identical replicas
+    generator = build_model(config.model, scale=config.scale, **config.model_args).to(device)
+    discriminator = VGGDiscriminator(config.patch_size, num_feat=config.d_num_feat).to(device) if gan else None
+    if device.type == "cuda":
+        generator = generator.to(memory_format=torch.channels_last)
+    if config.init_from and not resuming:  # the GAN stage starts from the PSNR model (a resume has its own weights)
+        source = resolve_path(config.init_from, REPO_ROOT)
+        load_weights(generator, source / GENERATOR if source.is_dir() else source)
+    ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas) if gan else None
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision) if device.type == "cuda" else None
+    # fp16 gradients underflow: the scaler multiplies the loss before backward and divides the gradients
+    # before the step (skipping steps whose gradients overflowed). bf16 has fp32's range and needs none.
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    pixel, objective, d_loss = build_losses(config, device)
+    return TrainingRun(config, group, device, run_dir, generator, discriminator, ema, opt_g, opt_d, scaler,
+                       pixel, objective, d_loss, amp_dtype)
+
+
+def build_losses(config: TrainConfig, device: torch.device) -> tuple[Callable, GeneratorObjective | None,
+                                                                      Callable | None]:
+    """The pixel loss; in the GAN stage also the generator objective (Eq. 1) and the discriminator's loss."""
+    pixel = pixel_loss(config.pixel_loss, config.mix_alpha)
+    if config.stage != "gan":
+        return pixel, None, None
+    perceptual = None
+    if config.perceptual != "none":
+        perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer).to(device)
+    if config.gan_type == "ragan":
+        adversarial, d_loss = ragan_g_loss, ragan_d_loss
+    else:  # SRGAN's standard GAN: the generator's loss ignores the real images
+        adversarial, d_loss = (lambda real, fake: gan_g_loss(fake)), gan_d_loss
+    objective = GeneratorObjective(pixel, perceptual, config.gan_weight, config.pixel_weight,
+                                   config.perceptual_weight, adversarial)
+    return pixel, objective, d_loss
+
+
+def restore(run: TrainingRun) -> int:
+    """Load every piece of state ``checkpoint.pt`` holds, this process's random generators included;
+    returns the iteration it was saved at."""
+    path = run.run_dir / CHECKPOINT
+    state = load_checkpoint(path, ("config", "iteration", "generator", "opt_g", "rng", "world_size"))
+    check_resumable(TrainConfig.from_json(state["config"]), run.config, run.group.world_size, state["world_size"],
+                    path)
+    run.generator.load_state_dict(state["generator"])
+    run.opt_g.load_state_dict(state["opt_g"])
+    if run.ema is not None:
+        run.ema.model.load_state_dict(state["ema"])
+        run.ema.updates = state["ema_updates"]
+    if run.gan:
+        run.discriminator.load_state_dict(state["discriminator"])
+        run.opt_d.load_state_dict(state["opt_d"])
+    run.scaler.load_state_dict(state["scaler"])
+    set_rng_states(state["rng"][run.group.rank])
+    return state["iteration"]
+
+
+def start_afresh(run: TrainingRun) -> int:
+    """Seed this process's own random stream (anything drawn during training) and clear old logs; returns 0."""
+    torch.manual_seed(run.config.seed + run.group.rank)
+    if run.group.is_main:
+        for log in ("log.jsonl", "log.csv"):
+            (run.run_dir / log).unlink(missing_ok=True)
+    return 0
+
+
+def set_learning_rates(run: TrainingRun, iteration: int) -> None:
+    """Both optimisers follow the step schedule, computed from the iteration (so a resume needs no scheduler state)."""
+    c = run.config
+    for opt, base in ((run.opt_g, c.learning_rate), (run.opt_d, c.d_learning_rate)):
+        for param_group in opt.param_groups if opt else ():
+            param_group["lr"] = scheduled_learning_rate(base, c.milestones, c.gamma, iteration)
+
+
+def generator_step(run: TrainingRun, g_train: nn.Module, lr_img: torch.Tensor,
+                   hr_img: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """One update of the generator; returns its output (for the discriminator step) and the loss terms."""
+    if run.gan:
+        # D judges G's output but must not learn from this backward pass: freezing it saves computing its gradients.
+        run.discriminator.requires_grad_(False)
+    with run.autocast():
+        sr = g_train(lr_img)
+        if run.gan:
+            # The bare discriminator, not its DDP wrapper: this step must not synchronise D's gradients.
+            # RaGAN asks "is the fake more real than the average real?": the real logits are constants here.
+            real_logits = run.discriminator(hr_img).detach()
+            fake_logits = run.discriminator(sr)
+            # Eq. 1: L_G = L_percep + lambda L_G^Ra + eta L_pix, computed in fp32 whatever the autocast
+            loss, parts = run.objective(sr.float(), hr_img, real_logits.float(), fake_logits.float())
+        else:
+            loss = run.pixel(sr.float(), hr_img)
+            parts = {"pixel": loss.detach()}
+    run.opt_g.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    run.scaler.step(run.opt_g)
+    return sr, parts
+
+
+def discriminator_step(run: TrainingRun, d_train: nn.Module, hr_img: torch.Tensor, sr: torch.Tensor) -> dict:
+    """One update of the discriminator on real HR patches and the generator's (detached) output."""
+    run.discriminator.requires_grad_(True)
+    with run.autocast():
+        real_logits = d_train(hr_img).float()
+        fake_logits = d_train(sr.detach()).float()  # detached: D's loss must not reach the generator
+        loss = run.d_loss(real_logits, fake_logits)
+    run.opt_d.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    run.scaler.step(run.opt_d)
+    with torch.no_grad():  # how sure D is, relativistically: 0.5 = cannot tell, 1 = always right
+        return {"d": loss.detach(),
+                "d_real": torch.sigmoid(real_logits - fake_logits.mean()).mean(),
+                "d_fake": torch.sigmoid(fake_logits - real_logits.mean()).mean()}
+
+
+def train_step(run: TrainingRun, g_train: nn.Module, d_train: nn.Module | None, batch: dict,
+               iteration: int) -> dict[str, float]:
+    """Iteration ``iteration`` (from 1): G step, D step (GAN stage), EMA; returns the losses averaged over processes."""
+    lr_img = batch["lr"].to(run.device, non_blocking=True)
+    hr_img = batch["hr"].to(run.device, non_blocking=True)
+    set_learning_rates(run, iteration - 1)
+    sr, parts = generator_step(run, g_train, lr_img, hr_img)
+    if run.gan:
+        parts |= discriminator_step(run, d_train, hr_img, sr)
+    run.scaler.update()
+    if run.ema is not None:
+        run.ema.update(run.generator)
+    names = list(parts)
+    values = run.group.mean(torch.stack([torch.as_tensor(parts[k], dtype=torch.float32, device=run.device)
+                                         for k in names]))
+    losses = dict(zip(names, values.tolist()))
+    bad = [k for k, v in losses.items() if not math.isfinite(v)]
+    if bad:  # every process sees the same averaged losses, so all of them stop here together
+        leave_process_group()
+        path = run.run_dir / CHECKPOINT
+        raise FloatingPointError(f"{run.config.stage} stage: loss {bad[0]!r} became {losses[bad[0]]} at iteration "
+                                 f"{iteration}; the last good checkpoint is {path if path.exists() else 'none'}")
+    return losses
+
+
+def report(run: TrainingRun, record: dict, val_pairs: list[ValidationPair], validating: bool,
+           callback: Callable[[dict], None] | None) -> None:
+    """Rank 0 alone validates and writes the log: the other ranks hold the same weights (DDP keeps them equal)."""
+    if not run.group.is_main:
+        return
+    if validating:
+        record |= validate(run.eval_model, val_pairs, run.config.scale, run.device, run.config.val_tile)
+    write_log(run.run_dir, record)
+    if callback is not None:
+        callback(record)
+
+
+def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
+    """Write ``checkpoint.pt`` (all state, every process's random generators) and ``generator.pt``, atomically."""
+    rngs = run.group.gather(rng_states())
+    if run.group.is_main:
+        epoch, batch = divmod(iteration, per_epoch)
+        state = {"config": run.config.to_json(), "iteration": iteration, "world_size": run.group.world_size,
+                 "data": {"epoch": epoch, "batch": batch, "batches_per_epoch": per_epoch},
+                 "generator": run.generator.state_dict(), "opt_g": run.opt_g.state_dict(),
+                 "scaler": run.scaler.state_dict(), "rng": rngs}
+        if run.ema is not None:
+            state |= {"ema": run.ema.model.state_dict(), "ema_updates": run.ema.updates}
+        if run.gan:
+            state |= {"discriminator": run.discriminator.state_dict(), "opt_d": run.opt_d.state_dict()}
+        save_atomic(state, run.run_dir / CHECKPOINT)
+        weights = {"params": run.generator.state_dict()}
+        if run.ema is not None:
+            weights["params_ema"] = run.ema.model.state_dict()
+        save_atomic(weights, run.run_dir / GENERATOR)
+    run.group.barrier()  # no process runs ahead of a checkpoint that may be the one a resume starts from
+
+
+def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, resume: bool = True,
+          progress: bool = True) -> Path:
+    """Run ``config`` (continuing from ``run_dir/checkpoint.pt`` if ``resume``); returns the run directory.
+
+    ``callback`` gets every log and validation record on rank 0 (e.g. :class:`srlib.notebook.LivePlot`).
+    A finished run returns at once, so "train unless already trained" is one call.
+    """
+    group = process_from_env()
+    device = pick_device(config.device, group.local_rank)
+    join_process_group(group, device, config.ddp_timeout_s)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    run_dir = resolve_path(config.run_dir, REPO_ROOT)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resuming = resume and (run_dir / CHECKPOINT).exists()
+    run = build_run(config, group, device, run_dir, resuming)
+    train_set = PairedImageDataset(image_files(config.train_dir, "train"), config.scale, config.patch_size,
+                                   lr_dir=resolve_path(config.train_lr_dir, REPO_ROOT), seed=config.seed,
+                                   repeat=config.dataset_repeat)
+    per_epoch = batches_per_epoch(len(train_set), config.batch_size, group.world_size)
+    start = restore(run) if resuming else start_afresh(run)
+    if group.is_main:
+        (run_dir / "config.json").write_text(config.to_json())
+    val_pairs = validation_pairs(config) if group.is_main else []
+    if group.is_main and start == 0:  # the starting point: bicubic and the untrained (or init_from) generator
+        write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale),
+                            **validate(run.eval_model, val_pairs, config.scale, device, config.val_tile)})
+    if start < config.iterations:
+        run_iterations(run, train_set, per_epoch, start, val_pairs, callback, progress)
+    leave_process_group()
+    return run_dir
+
+
+def run_iterations(run: TrainingRun, train_set: PairedImageDataset, per_epoch: int, start: int,
+                   val_pairs: list[ValidationPair], callback: Callable[[dict], None] | None, progress: bool) -> None:
+    """Iterations ``start + 1`` to ``config.iterations``, logging, validating and checkpointing as configured."""
+    config, group = run.config, run.group
+    # DDP averages the gradients of its wrapped module across processes during backward
+    g_train = DistributedDataParallel(run.generator) if group.distributed else run.generator
+    d_train = DistributedDataParallel(run.discriminator) if run.gan and group.distributed else run.discriminator
+    loader = DataLoader(train_set, batch_sampler=batch_schedule(len(train_set), config.batch_size, group,
+                                                                config.seed, start),
+                        num_workers=config.num_workers, pin_memory=run.device.type == "cuda",
+                        generator=torch.Generator().manual_seed(config.seed))  # not the global stream
+    batches = iter(loader)
+    run.generator.train()
+    bar = tqdm(total=config.iterations, initial=start, desc=f"{config.stage} stage",
+               disable=not (progress and group.is_main), mininterval=1.0, dynamic_ncols=True)
+    tick, samples = time.perf_counter(), 0
+    for iteration in range(start + 1, config.iterations + 1):
+        losses = train_step(run, g_train, d_train, next(batches), iteration)
+        samples += config.batch_size * group.world_size
+        bar.update()
+        bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("pixel", "perceptual", "gan", "d")})
+        validating = iteration % config.val_every == 0 or iteration == config.iterations
+        if validating or iteration % config.log_every == 0:
+            record = {"iteration": iteration, "epoch": (iteration - 1) // per_epoch,
+                      "learning_rate": run.opt_g.param_groups[0]["lr"], **losses,
+                      "samples_per_s": samples / (time.perf_counter() - tick)}
+            report(run, record, val_pairs, validating, callback)
+            tick, samples = time.perf_counter(), 0
+        if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
+            save_run(run, iteration, per_epoch)
+    bar.close()
