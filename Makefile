@@ -21,7 +21,7 @@ course: setup
 	$(BIN)/srlib course $(if $(MA_MODEL),--set ma_model_path=$(abspath $(MA_MODEL)))
 
 test: setup
-	$(BIN)/ruff check srlib tests benchmarks
+	$(BIN)/ruff check srlib tests benchmarks notebooks
 	$(BIN)/python -m pytest
 
 lab: setup

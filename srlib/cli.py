@@ -20,8 +20,14 @@ PRESETS = ("quick", "esrgan", "paper", "srgan")
 STAGES = ("psnr", "gan")
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows every option's default and keeps the descriptions' line breaks."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Shows the default of every option that has one and keeps the descriptions' line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 def _command(sub, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:

@@ -122,3 +122,12 @@ def test_training_setting_mistakes_are_one_line_errors(tmp_path, capsys):
         assert main(["train", "--set", setting, "--set", f"run_dir={tmp_path}"]) == 2
         err = capsys.readouterr().err
         assert err.startswith("srlib train: error: ") and expected in err and err.count("\n") == 1
+
+
+def test_every_option_of_every_command_has_help():
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(commands) == set(cli.COMMANDS)
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"srlib {name}: {action.dest} has no help text"

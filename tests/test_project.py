@@ -70,3 +70,30 @@ def test_course_runner_executes_and_summarises(tmp_path):
     # an override reaches the notebooks that declare it, and only those
     runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
     assert runs[0].headline == "headline: 10 units"
+
+
+def test_committed_notebooks_show_no_machine_paths_and_no_stderr():
+    machine_path = re.compile(r"(/[\w.-]+)+/(srlib|notebooks|runs|data)/")
+    for notebook in numbered_notebooks():
+        nb = nbformat.read(notebook, as_version=4)
+        assert not machine_path.search(str(nb.metadata)), f"{notebook.name}: metadata holds a machine path"
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                where = f"{notebook.name} cell {index}"
+                assert output.get("name") != "stderr", f"{where} wrote to stderr: {output.get('text', '')[:200]}"
+                text = output.get("text", "") + str({k: v for k, v in output.get("data", {}).items()
+                                                     if not k.startswith("image/")})
+                assert not machine_path.search(text), f"{where} shows a machine path"
+
+
+def test_notebooks_share_the_setup_call():
+    for notebook in numbered_notebooks():
+        source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+        assert "setup()" in source and "%config" not in source, notebook.name
+
+
+def test_every_chapter_module_says_which_notebook_teaches_it():
+    for package in ("data", "models", "losses", "training", "evaluation", "inference"):
+        for module in sorted((REPO_ROOT / "srlib" / package).glob("*.py")):
+            docstring = ast.get_docstring(ast.parse(module.read_text())) or ""
+            assert re.search(r"[Tt]aught in notebooks? \d\d", docstring), f"{package}/{module.name}"

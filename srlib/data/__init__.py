@@ -1,4 +1,4 @@
-"""Chapter 1, the data (notebook 01): reading images, MATLAB's bicubic, LR images, hold-out splits,
+"""The data, taught in notebook 01: reading images, MATLAB's bicubic, LR images, hold-out splits,
 sub-images, the augmented training set, the bundled photos and the real datasets' downloads."""
 
 from .dataset import PairedImageDataset, aligned_crop, d4

@@ -1,4 +1,7 @@
-"""Paired LR/HR training data: aligned random crops and D4 augmentation, as a torch Dataset."""
+"""Paired LR/HR training data: aligned random crops and D4 augmentation, as a torch Dataset.
+
+Taught in notebook 01.
+"""
 
 from __future__ import annotations
 

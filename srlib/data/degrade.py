@@ -1,4 +1,7 @@
-"""The degradation of the paper: LR = MATLAB bicubic downscaling of a mod-cropped HR image."""
+"""The degradation of the paper: LR = MATLAB bicubic downscaling of a mod-cropped HR image.
+
+Taught in notebook 01.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 What to fetch is listed in ``data/datasets.json`` (URL, size and sha256 where known). Nothing in
 the course downloads by default; a user runs ``srlib download NAME``.
+
+Taught in notebook 01.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Images are NumPy arrays in their file's own form: ``HxW`` (gray), ``HxWx3`` (RGB) or ``HxWx4``
 (RGBA), ``uint8`` or ``uint16``. Models see float tensors ``(N, C, H, W)`` in [0, 1].
+
+Taught in notebook 01.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""One helper: map a function over items in worker processes, with a progress bar."""
+"""One helper: map a function over items in worker processes, with a progress bar.
+
+Taught in notebook 01.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ Each 1-D pass is a banded matrix product. The band is cut into blocks of output 
 small dense matrix over the input lines it touches. At a rational scale the weights are periodic,
 so the interior blocks are all equal: such a run of blocks is one batched matmul over overlapping
 strided views of the input, which reads the image in place at close to memory speed.
+
+Taught in notebook 01.
 """
 
 from __future__ import annotations

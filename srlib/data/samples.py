@@ -1,4 +1,7 @@
-"""The bundled sample photos (``data/samples``) and their fixed hold-out split."""
+"""The bundled sample photos (``data/samples``) and their fixed hold-out split.
+
+Taught in notebook 01.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Every function groups items by the source image they come from (``source_of``), so that the
 overlapping sub-images of one photo never end up on both sides of a split.
+
+Taught in notebook 01.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Chapter 6, evaluation (notebook 07): PSNR / SSIM / MS-SSIM / RMSE on Y or RGB with the field's
+"""Evaluation, taught in notebook 07: PSNR / SSIM / MS-SSIM / RMSE on Y or RGB with the field's
 protocol, NIQE, Ma et al.'s score and the Perceptual Index, and scoring any upscaler against bicubic."""
 
 from . import steerable

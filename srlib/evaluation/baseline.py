@@ -1,4 +1,7 @@
-"""Scoring an upscaler the way SR tables do: HR -> MATLAB bicubic LR -> upscaler -> metrics vs HR."""
+"""Scoring an upscaler the way SR tables do: HR -> MATLAB bicubic LR -> upscaler -> metrics vs HR.
+
+Taught in notebooks 03, 04 and 07.
+"""
 
 from __future__ import annotations
 

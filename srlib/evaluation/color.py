@@ -1,4 +1,7 @@
-"""Colour conversions shared by the metrics (ITU-R BT.601 luma, as SR evaluations use it)."""
+"""Colour conversions shared by the metrics (ITU-R BT.601 luma, as SR evaluations use it).
+
+Taught in notebook 07.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,8 @@ its path (see the README). The file layout is that of randomforest-matlab (R's r
 ``model.rf{k}`` with ``lDau``, ``rDau``, ``upper``, ``avnode``, ``mbest`` (arrays of (nodes, trees);
 ``nodestatus`` is not needed, a leaf has no left child) and optionally ``coef``, and ``model.linear``
 (4 numbers).
+
+Taught in notebook 07.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Defaults reproduce the published super-resolution tables: Y channel of ITU-R BT.
 uint8 (MATLAB's ``rgb2ycbcr`` on uint8 images), ``crop_border = scale`` pixels shaved on every
 side, peak 255, SSIM as Wang et al.'s ``ssim_index.m`` (11x11 Gaussian, sigma 1.5, K = 0.01 / 0.03,
 'valid' filtering, no downsampling). Every result can say which protocol produced it.
+
+Taught in notebook 07.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ between the multivariate Gaussian of the blocks' 36 features and the one fitted 
 125 pristine LIVE images: ``sqrt((mu_p - mu)^T pinv((S_p + S) / 2) (mu_p - mu))``.
 
 The pristine parameters (``data/niqe/niqe_pris_params.npz``, see the NOTICE beside it) are LIVE's.
+
+Taught in notebooks 05 to 07.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ each level ``orientations`` oriented band-passes (angular masks ``cos(theta - k 
 then the low-pass is cropped to half size in frequency and split again. The masks form a tight
 frame: the squared masks of one level sum to one, so no energy is created or lost.
 Masks are read from the same look-up tables, with the same linear interpolation, as the MATLAB code.
+
+Taught in notebook 07.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """SSIM and MS-SSIM on (N, C, H, W) tensors with MATLAB's arithmetic (Wang et al.'s ``ssim_index.m``
 and ``msssim.m``): 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, 'valid' filtering.
-Differentiable, so the losses share them with the metrics."""
+Differentiable, so the losses share them with the metrics.
+
+Taught in notebooks 03 and 07.
+"""
 
 from __future__ import annotations
 

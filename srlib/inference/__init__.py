@@ -1,4 +1,4 @@
-"""Chapter 5, using a trained network (notebooks 02 and 06): tiled super-resolution of whole images,
+"""Using a trained network, taught in notebooks 02 and 06: tiled super-resolution of whole images,
 back-projection and the reverse filter, and upscaling files or folders."""
 
 from .files import upscale_files

@@ -1,4 +1,7 @@
-"""Upscaling files and folders with a checkpoint: what ``srlib upscale`` does."""
+"""Upscaling files and folders with a checkpoint: what ``srlib upscale`` does.
+
+Taught in notebook 02.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ and on batched torch tensors (N, C, H, W) in [0, 1], with the MATLAB-exact bicub
 - :func:`reverse_filter`: ``J = imresize(LR, s)``; ``SR += J - imresize(imresize(SR, 1/s), s)``.
 
 Twenty iterations by default, as in the scripts. :func:`lr_consistency` measures what they reduce.
+
+Taught in notebook 06.
 """
 
 from __future__ import annotations

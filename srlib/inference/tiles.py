@@ -3,6 +3,8 @@
 
 On the CPU everything runs in fp32 (half precision there is slow or unsupported); on CUDA the
 model runs in fp16 unless told otherwise.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

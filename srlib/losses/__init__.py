@@ -1,4 +1,4 @@
-"""Chapter 3, the losses (notebooks 03 and 05): pixel and structural losses, the perceptual loss, the
+"""The losses, taught in notebooks 03 and 05: pixel and structural losses, the perceptual loss, the
 adversarial losses and the paper's generator objective (Eq. 1)."""
 
 from .adversarial import gan_d_loss, gan_g_loss, ragan_d_loss, ragan_g_loss

@@ -5,6 +5,8 @@ VGG19 weights are torchvision's ``vgg19-dcbb9e9d.pth``: pass its path, or keep i
 checkpoint cache (``torch.hub.get_dir()/checkpoints``). Where that file is absent, the ImageNet-trained
 EfficientNet-Lite0 that ships inside a pip package serves instead, and says so once. Random weights
 are used only when asked for by name.
+
+Taught in notebooks 03 and 05.
 """
 
 from __future__ import annotations

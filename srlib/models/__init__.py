@@ -1,4 +1,4 @@
-"""Chapter 2, the networks (notebook 02): the generator families, the discriminator, SRN-Deblur,
+"""The networks, taught in notebook 02: the generator families, the discriminator, SRN-Deblur,
 ``build_model`` by name, parameter / FLOP counts and loading released or trained weights."""
 
 from .discriminator import VGGDiscriminator

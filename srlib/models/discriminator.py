@@ -3,6 +3,8 @@
 Ten convolutions (3x3 stride 1 then 4x4 stride 2, channels 64 -> 512), batch-norm, LeakyReLU 0.2,
 then FC 100 and FC 1. It returns logits; the sigmoid lives in the loss. ESRGAN's GAN stage uses
 128x128 patches, ESRGAN-Pro 192x192: the first FC layer is sized for ``input_size``.
+
+Taught in notebooks 02 and 05.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Baseline: 16 blocks x 64 features, scaling 1. Full: 32 blocks x 256 features, scaling 0.1.
 Inputs in [0, 1] are shifted by the DIV2K RGB mean inside the network, as in the reference code.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

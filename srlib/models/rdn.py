@@ -1,6 +1,8 @@
 """RDN (Zhang et al. 2018): residual dense blocks with local and global feature fusion.
 
 Full (configuration B): G0 = 64, D = 16 blocks, C = 8 convs per block, growth G = 64.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

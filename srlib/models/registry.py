@@ -1,4 +1,7 @@
-"""Build a network by name, with any constructor argument overridden (for notebooks and papermill)."""
+"""Build a network by name, with any constructor argument overridden (for notebooks and papermill).
+
+Taught in notebook 02.
+"""
 
 from __future__ import annotations
 

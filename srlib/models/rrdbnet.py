@@ -2,6 +2,8 @@
 
 Parameter names follow BasicSR / Real-ESRGAN (``conv_first``, ``body.N.rdb1.conv1``, ...), so their
 checkpoints load as they are; ``srlib.weights`` converts the original ESRGAN layouts.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

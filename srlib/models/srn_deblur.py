@@ -11,6 +11,8 @@ a few hundred CPU steps of training need; the published network predicts the ima
 
 ``forward`` returns the finest estimate; ``forward_scales`` all three (for a multi-scale loss).
 ``scale`` is accepted for the course's model builder and must be 1 (a deblurring network keeps the size).
+
+Taught in notebook 06.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 ``batch_norm=False`` gives the BN-free form that ESRGAN argues for (batch statistics differ between
 training patches and test images, which shows up as artifacts).
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Full: 32 features, 16 blocks, expansion 4 (128 channels inside each block). The image is
 normalised by the DIV2K mean inside the network, as in the reference code.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Three RRDBNet key layouts are recognised and converted to ours (which is BasicSR
 - ESRGAN (original release, ``RRDB_ESRGAN_x4.pth``): ``model.0``, ``model.1.sub.N.RDB1.conv1.0``,
   ``model.1.sub.23``, ``model.3``, ``model.6``, ``model.8``, ``model.10``.
 Files are always read with ``torch.load(weights_only=True)``: no pickled code runs.
+
+Taught in notebook 02.
 """
 
 from __future__ import annotations

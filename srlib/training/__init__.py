@@ -1,4 +1,4 @@
-"""Chapter 4, training (notebooks 04 and 05): the run's configuration and presets, the loop for both
+"""Training, taught in notebooks 04 and 05: the run's configuration and presets, the loop for both
 stages, checkpoints, logs and several processes under torchrun."""
 
 from .checkpoint import CHECKPOINT, GENERATOR, load_checkpoint, save_atomic, trained_generator
