@@ -96,4 +96,4 @@ def test_every_chapter_module_says_which_notebook_teaches_it():
     for package in ("data", "models", "losses", "training", "evaluation", "inference"):
         for module in sorted((REPO_ROOT / "srlib" / package).glob("*.py")):
             docstring = ast.get_docstring(ast.parse(module.read_text())) or ""
-            assert re.search(r"[Tt]aught in notebooks? \d\d", docstring), f"{package}/{module.name}"
+            assert re.search(r"[Tt]aught\s+in\s+notebooks?\s+\d\d", docstring), f"{package}/{module.name}"
