@@ -1,8 +1,8 @@
-"""Rebuild ``data/samples/`` from photos that installed Python packages ship (no network).
+"""Rebuild ``srlib/resources/samples/`` from photos that installed Python packages ship (no network).
 
 Run from the repository root with the course environment: ``python data/build_samples.py``.
 Copies each file byte for byte and records its origin, licence, size and sha256 in
-``data/samples/manifest.json``; the tests check the committed files against that manifest.
+``srlib/resources/samples/manifest.json``; the tests check the committed files against that manifest.
 """
 
 import hashlib
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "srlib" / "resources" / "samples"
 
 # (package, path inside the package, licence, credit)
 SOURCES = [

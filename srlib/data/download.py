@@ -1,6 +1,6 @@
 """Downloading the real datasets: resumable, checksummed, extracted without path escape.
 
-What to fetch is listed in ``data/datasets.json`` (URL, size and sha256 where known). Nothing in
+What to fetch is listed in ``srlib/resources/datasets.json`` (URL, size and sha256 where known). Nothing in
 the course downloads by default; a user runs ``srlib download NAME``.
 
 Taught in notebook 01.
@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
-from ..paths import DATA_DIR
+from ..paths import RESOURCES
 
-MANIFEST = DATA_DIR / "datasets.json"
+MANIFEST = RESOURCES / "datasets.json"
 _CHUNK = 1 << 20
 
 

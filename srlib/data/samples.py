@@ -1,4 +1,4 @@
-"""The bundled sample photos (``data/samples``) and their fixed hold-out split.
+"""The bundled sample photos (``srlib/resources/samples``) and their fixed hold-out split.
 
 Taught in notebook 01.
 """

@@ -9,7 +9,7 @@ in four directions (shape, mean, left and right scales). NIQE is the distance
 between the multivariate Gaussian of the blocks' 36 features and the one fitted by the authors to
 125 pristine LIVE images: ``sqrt((mu_p - mu)^T pinv((S_p + S) / 2) (mu_p - mu))``.
 
-The pristine parameters (``data/niqe/niqe_pris_params.npz``, see the NOTICE beside it) are LIVE's.
+The pristine parameters (``srlib/resources/niqe/niqe_pris_params.npz``, see the NOTICE beside it) are LIVE's.
 
 Taught in notebooks 05 to 07.
 """
@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 
 from ..data.resize import imresize
-from ..paths import DATA_DIR
+from ..paths import RESOURCES
 from .color import y_plane
 
-PRISTINE_PARAMS = DATA_DIR / "niqe" / "niqe_pris_params.npz"
+PRISTINE_PARAMS = RESOURCES / "niqe" / "niqe_pris_params.npz"
 BLOCK = 96
 _SHAPES = np.arange(0.2, 10.0005, 0.001)  # the shape grid the MATLAB code searches
 _G1, _G2, _G3 = (np.array([math.gamma(k / a) for a in _SHAPES]) for k in (1, 2, 3))
