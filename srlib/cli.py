@@ -75,13 +75,20 @@ def _add_training_commands(sub) -> None:
 
 
 def _add_use_commands(sub) -> None:
-    p = _command(sub, "upscale", "super-resolve an image or a folder with a trained generator")
+    p = _command(sub, "upscale", "super-resolve an image or a folder with a trained generator",
+                 "Super-resolve an image or a folder. --model is a training run directory, a weights file with\n"
+                 "the run's config.json beside it, or any weights file: its architecture and scale are read\n"
+                 "from its names and shapes (RRDBNet in every ESRGAN / BasicSR / Real-ESRGAN layout, and the\n"
+                 "course's other families).")
     p.add_argument("-i", "--input", required=True, help="an image file or a folder of images")
     p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
-    p.add_argument("-s", "--scale", type=int, default=4, help="scale factor of the model")
-    p.add_argument("--model", required=True, help="generator weights (.pth / generator.pt)")
-    p.add_argument("--arch", default="rrdbnet", metavar="ARCH",
-                   help=f"architecture of the weights: {', '.join(ARCHITECTURES)}")
+    p.add_argument("--model", required=True, help="run directory or weights file (.pth / generator.pt)")
+    p.add_argument("-s", "--scale", type=int, help="scale factor, checked against the model (default: the model's)")
+    p.add_argument("--arch", metavar="ARCH",
+                   help=f"override the architecture read from the weights: {', '.join(ARCHITECTURES)}")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--fp32", action="store_true", help="run in fp32 on CUDA too (default there: fp16)")
+    p.add_argument("--suffix", default="", help="appended to each output name in a folder run, e.g. _x4")
     p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
     p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -89,6 +96,7 @@ def _add_use_commands(sub) -> None:
     p = _command(sub, "evaluate", "PSNR / SSIM / MS-SSIM / RMSE / NIQE (/ Ma / PI) of SR images against HR")
     p.add_argument("--sr", required=True, help="folder of super-resolved images")
     p.add_argument("--hr", required=True, help="folder of HR images with the same names")
+    p.add_argument("--sr-suffix", default="", help="what SR names add to the HR name, e.g. _out (Real-ESRGAN)")
     p.add_argument("--scale", type=int, required=True, help="scale factor (pixels shaved at the border)")
     p.add_argument("--csv", help="also write the table as CSV")
     p.add_argument("--json", help="also write the table as JSON")
@@ -115,11 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _download(args) -> int:
     from .data import fetch_dataset, load_manifest
 
+    manifest = load_manifest()
     if args.name is None:
-        for entry in load_manifest().values():
-            print(f"{entry.name:<16} {entry.description}")
-    else:
-        print(fetch_dataset(args.name, args.root, archive=args.archive))
+        for entry in manifest.values():
+            print(f"{entry.name:<16} {entry.description}\n{'':<16} licence: {entry.licence}")
+        return 0
+    if args.name in manifest:  # the terms come before the bytes
+        print(f"{args.name}: licence: {manifest[args.name].licence} ({manifest[args.name].homepage})")
+    print(fetch_dataset(args.name, args.root, manifest=manifest, archive=args.archive))
     return 0
 
 
@@ -166,8 +177,9 @@ def _course(args) -> int:
 def _upscale(args) -> int:
     from .inference import upscale_files
 
-    written = upscale_files(args.input, args.output, args.scale, args.model, arch=args.arch, tile=args.tile,
-                            self_ensemble=args.self_ensemble, overwrite=args.overwrite)
+    written = upscale_files(args.input, args.output, args.model, args.scale, arch=args.arch, tile=args.tile,
+                            self_ensemble=args.self_ensemble, device=args.device, fp32=args.fp32,
+                            suffix=args.suffix, overwrite=args.overwrite)
     print(f"written {len(written)} image(s)")
     return 0
 
@@ -176,7 +188,8 @@ def _evaluate(args) -> int:
     from .evaluation import evaluate, load_ma_model
 
     ma_model = load_ma_model(args.ma_model) if args.ma_model else None
-    table = evaluate(args.sr, args.hr, args.scale, with_niqe=not args.no_niqe, ma_model=ma_model)
+    table = evaluate(args.sr, args.hr, args.scale, with_niqe=not args.no_niqe, ma_model=ma_model,
+                     sr_suffix=args.sr_suffix)
     print(table.format())
     if args.csv:
         table.to_csv(args.csv)

@@ -9,7 +9,7 @@ from srlib.cli import main
 from srlib.data import imresize, make_lr, modcrop, read_image, sample_split, write_image
 from srlib.evaluation import bicubic_baseline, protocol_for, psnr
 from srlib.models import ARCHITECTURES, build_model
-from srlib.training import PRESETS, STAGES
+from srlib.training import PRESETS, STAGES, TrainConfig, save_atomic
 
 
 def test_prepare_pairs_then_evaluate(tmp_path, photo, capsys):
@@ -131,3 +131,48 @@ def test_every_option_of_every_command_has_help():
     for name, command in commands.items():
         for action in command._actions:
             assert action.help, f"srlib {name}: {action.dest} has no help text"
+
+
+def test_download_lists_each_dataset_with_its_licence(capsys):
+    assert main(["download"]) == 0
+    out = capsys.readouterr().out
+    assert "div2k_train_hr" in out and "licence: academic research use only" in out
+
+
+def test_upscale_reads_the_architecture_and_takes_run_directories(tmp_path, photo, capsys):
+    torch.manual_seed(0)
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "in" / "a.png", photo[:20, :24])
+    io = ["-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--overwrite"]
+    assert main(["upscale", *io, "--model", str(tmp_path / "g.pth"), "--suffix", "_x4"]) == 0
+    assert "RRDBNet x4 (num_feat=32, num_grow_ch=16, num_block=3) on cpu" in capsys.readouterr().out
+    assert read_image(tmp_path / "out" / "a_x4.png").shape == (80, 96, 3)
+    run = tmp_path / "run"  # what a training run leaves: its config and generator.pt
+    save_atomic({"params": build_model("edsr_small", scale=2).state_dict()}, run / "generator.pt")
+    (run / "config.json").write_text(TrainConfig(model="edsr_small", scale=2).to_json())
+    for model in (run, run / "generator.pt"):
+        assert main(["upscale", *io, "--model", str(model)]) == 0
+        assert read_image(tmp_path / "out" / "a.png").shape == (40, 48, 3)
+    assert main(["upscale", *io, "--model", str(run), "-s", "4"]) == 2
+    assert "trained for x2, not x4" in capsys.readouterr().err
+
+
+def test_upscale_on_a_missing_device_is_a_one_line_error(tmp_path, photo, capsys):
+    if torch.cuda.is_available():
+        return  # the machine has the device; nothing to refuse
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "a.png", photo[:16, :16])
+    assert main(["upscale", "-i", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model",
+                 str(tmp_path / "g.pth"), "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "no CUDA device" in err and err.count("\n") == 1
+
+
+def test_evaluate_pairs_outputs_that_carry_a_suffix(tmp_path, photo, capsys):
+    hr = modcrop(photo, 4)
+    write_image(tmp_path / "hr" / "a.png", hr)
+    write_image(tmp_path / "sr" / "a_out.png", imresize(make_lr(hr, 4), 4))
+    args = ["evaluate", "--sr", str(tmp_path / "sr"), "--hr", str(tmp_path / "hr"), "--scale", "4", "--no-niqe"]
+    assert main(args) == 2 and "no SR image" in capsys.readouterr().err
+    assert main(args + ["--sr-suffix", "_out"]) == 0
+    assert "mean" in capsys.readouterr().out

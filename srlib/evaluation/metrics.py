@@ -221,17 +221,17 @@ class EvaluationTable:
 
 
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None,
-             with_niqe: bool = True, ma_model: MaModel | None = None) -> EvaluationTable:
+             with_niqe: bool = True, ma_model: MaModel | None = None, sr_suffix: str = "") -> EvaluationTable:
     """PSNR / SSIM / MS-SSIM / RMSE (and NIQE of the SR image, PIRM-style: Y, ``scale`` px shaved; with
     ``ma_model`` also Ma et al.'s score and the Perceptual Index) of every SR image against the HR image
-    of the same name.
+    of the same name (the SR name may end in ``sr_suffix``: ``_out`` for Real-ESRGAN's outputs).
 
     HR images are mod-cropped to ``scale``; an SR image of another size is an error naming it.
     The mean row averages PSNR/SSIM/MS-SSIM over images and reports RMSE as
     ``sqrt(mean per-image MSE)`` (PIRM 2018). MS-SSIM is NaN for images under 176 px.
     """
     protocol = protocol or protocol_for(scale)
-    sr_by_stem = {p.stem: p for p in list_images(sr_dir)}
+    sr_by_stem = {p.stem.removesuffix(sr_suffix): p for p in list_images(sr_dir) if p.stem.endswith(sr_suffix)}
     hr_files = list_images(hr_dir)
     missing = [p.name for p in hr_files if p.stem not in sr_by_stem]
     if missing or not hr_files:

@@ -1,4 +1,8 @@
-"""Upscaling files and folders with a checkpoint: what ``srlib upscale`` does.
+"""Upscaling files and folders with a trained network: what ``srlib upscale`` does.
+
+The network comes from a training run directory (its ``config.json`` names the architecture and the scale),
+a weights file with such a ``config.json`` beside it, or a bare weights file whose architecture is read
+from its names and shapes (:mod:`srlib.models.detect`); ``arch`` overrides that reading.
 
 Taught in notebook 02.
 """
@@ -7,25 +11,67 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from ..data.image_io import list_images, read_image, write_image
+from ..models.detect import model_for_weights
 from ..models.registry import build_model
-from ..models.weights import load_weights
+from ..models.weights import CheckpointError, load_weights, read_state_dict
+from ..training.checkpoint import trained_generator
+from ..training.config import TrainConfig
 from .tiles import upscale
 
 
-def upscale_files(source: str | Path, target: str | Path, scale: int, checkpoint: str | Path, *,
-                  arch: str = "rrdbnet", tile: int | None = None, self_ensemble: bool = False,
-                  overwrite: bool = False, progress: bool = True) -> list[Path]:
-    """Upscale one image (``target`` is a file) or every image of a folder (``target`` is a folder).
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` is CUDA when there is a GPU, else the CPU; asking for CUDA without one is an error."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device on this machine (use --device cpu or auto)")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ValueError(f"unknown device {name!r}: use auto, cpu or cuda")
+    return torch.device(name)
+
+
+def load_generator(source: str | Path, scale: int | None = None, arch: str | None = None) -> tuple[nn.Module, int, str]:
+    """The network of ``source`` (run directory or weights file) in eval mode, its scale and a description.
+
+    ``scale`` must agree with what the run or the weights say; where the weights cannot tell (x2 and x3
+    nearest-neighbour RRDBNets look alike), it decides.
+    """
+    source = Path(source)
+    config_file = source / "config.json" if source.is_dir() else source.parent / "config.json"
+    if arch is None and config_file.is_file():
+        config = TrainConfig.from_json(config_file.read_text())
+        if scale is not None and scale != config.scale:
+            raise CheckpointError(f"{source} was trained for x{config.scale}, not x{scale}")
+        run_dir = source if source.is_dir() else source.parent
+        return trained_generator(run_dir), config.scale, f"{config.model} x{config.scale} (run {run_dir.name})"
+    if source.is_dir():
+        raise CheckpointError(f"{source} is a folder without config.json: pass a weights file or a run directory")
+    state = read_state_dict(source)
+    if arch is None:
+        return model_for_weights(state, scale)
+    model = build_model(arch, scale=scale or 4)
+    load_weights(model, state)
+    return model.eval(), scale or 4, f"{arch} x{scale or 4} (--arch)"
+
+
+def upscale_files(source: str | Path, target: str | Path, model: str | Path, scale: int | None = None, *,
+                  arch: str | None = None, tile: int | None = None, self_ensemble: bool = False,
+                  device: str = "auto", fp32: bool = False, suffix: str = "", overwrite: bool = False,
+                  progress: bool = True) -> list[Path]:
+    """Upscale one image (``target`` is a file) or every image of a folder (into ``target``, each named
+    ``stem + suffix``). On CUDA the network runs in fp16 unless ``fp32``.
 
     Existing outputs are never replaced unless ``overwrite``; that is checked for every file
     before any work starts, so a refused run changes nothing.
     """
     source, target = Path(source), Path(target)
     if source.is_dir():
-        pairs = [(p, target / p.name) for p in list_images(source)]
+        pairs = [(p, target / f"{p.stem}{suffix}{p.suffix}") for p in list_images(source)]
     elif source.is_file():
         pairs = [(source, target)]
     else:
@@ -33,11 +79,15 @@ def upscale_files(source: str | Path, target: str | Path, scale: int, checkpoint
     taken = [str(out) for _, out in pairs if out.exists()]
     if taken and not overwrite:
         raise FileExistsError(f"output exists (use --overwrite to replace): {', '.join(taken[:5])}")
-    model = build_model(arch, scale=scale)
-    load_weights(model, checkpoint)
+    torch_device = pick_device(device)
+    network, scale, description = load_generator(model, scale, arch)
+    network = network.to(torch_device)
+    dtype = torch.float16 if torch_device.type == "cuda" and not fp32 else torch.float32
+    if progress:
+        print(f"{description} on {torch_device} ({str(dtype).removeprefix('torch.')})")
     written = []
     for src, out in tqdm(pairs, desc="upscale", disable=not progress):
-        result = upscale(model, read_image(src), scale, tile=tile, self_ensemble=self_ensemble)
+        result = upscale(network, read_image(src), scale, tile=tile, self_ensemble=self_ensemble, dtype=dtype)
         try:
             written.append(write_image(out, result))
         except OSError as err:

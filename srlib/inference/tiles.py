@@ -114,8 +114,9 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
 
 
 def upscale(model: nn.Module, image: np.ndarray, scale: int, tile: int | None = None, overlap: int = 8,
-            self_ensemble: bool = False) -> np.ndarray:
+            self_ensemble: bool = False, dtype: torch.dtype | None = None) -> np.ndarray:
     """Upscale an HxW / HxWx3 / HxWx4 uint8 or uint16 image; the result has the same form and depth.
+    ``dtype`` is the precision of the network (see :func:`super_resolve`).
 
     Gray images go through the model as RGB and come back as the channel mean; an alpha channel is
     upscaled separately with the MATLAB bicubic.
@@ -125,7 +126,7 @@ def upscale(model: nn.Module, image: np.ndarray, scale: int, tile: int | None = 
     color, alpha = split_alpha(image)
     gray = color.ndim == 2
     x = image_to_tensor(to_rgb(color))
-    y = super_resolve(model, x, scale, tile, overlap, self_ensemble)[0].permute(1, 2, 0).cpu().numpy()
+    y = super_resolve(model, x, scale, tile, overlap, self_ensemble, dtype)[0].permute(1, 2, 0).cpu().numpy()
     out = y.mean(axis=2) if gray else y
     if alpha is not None:
         big_alpha = np.clip(imresize(to_float(alpha), scale), 0, 1)

@@ -1,7 +1,7 @@
 """RRDBNet, ESRGAN's generator: residual-in-residual dense blocks, no batch-norm, residual scaling.
 
 Parameter names follow BasicSR / Real-ESRGAN (``conv_first``, ``body.N.rdb1.conv1``, ...), so their
-checkpoints load as they are; ``srlib.weights`` converts the original ESRGAN layouts.
+checkpoints load as they are; ``srlib.models.weights`` converts the original ESRGAN layouts.
 
 Taught in notebook 02.
 """
@@ -68,18 +68,20 @@ class RRDBNet(nn.Module):
     ``upsampler="nearest"`` is ESRGAN's nearest-neighbour x2 + conv per stage; ``"pixelshuffle"``
     uses sub-pixel convolutions, as the ESRGAN-Pro paper describes its upsampling layers.
     ``res_scale`` (0.2) and ``init_scale`` (0.1) are the two stabilisers of the deep trunk; other
-    values exist for the experiments of notebook 02.
+    values exist for the experiments of notebook 02. ``unshuffle`` > 1 is BasicSR's layout for x2 and x1
+    models (Real-ESRGAN x2plus): the input is folded into ``unshuffle**2`` times the channels at
+    ``1/unshuffle`` of the size, and the trunk then upscales by ``scale * unshuffle``.
     """
 
     def __init__(self, scale: int = 4, num_feat: int = 64, num_block: int = 23, num_grow_ch: int = 32,
                  num_in_ch: int = 3, num_out_ch: int = 3, upsampler: str = "nearest", res_scale: float = 0.2,
-                 init_scale: float = 0.1) -> None:
+                 init_scale: float = 0.1, unshuffle: int = 1) -> None:
         super().__init__()
         if upsampler not in ("nearest", "pixelshuffle"):
             raise ValueError(f"upsampler must be 'nearest' or 'pixelshuffle', got {upsampler!r}")
-        self.scale, self.upsampler = scale, upsampler
-        self.factors = upsample_factors(scale)
-        self.conv_first = nn.Conv2d(num_in_ch, num_feat, 3, 1, 1)
+        self.scale, self.upsampler, self.unshuffle = scale, upsampler, unshuffle
+        self.factors = upsample_factors(scale * unshuffle)
+        self.conv_first = nn.Conv2d(num_in_ch * unshuffle**2, num_feat, 3, 1, 1)
         self.body = nn.Sequential(*[RRDB(num_feat, num_grow_ch, res_scale, init_scale) for _ in range(num_block)])
         self.conv_body = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
         widen = (lambda r: r * r) if upsampler == "pixelshuffle" else (lambda r: 1)
@@ -89,6 +91,10 @@ class RRDBNet(nn.Module):
         self.conv_last = nn.Conv2d(num_feat, num_out_ch, 3, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if self.unshuffle > 1:  # fold the input; sizes that do not divide are padded, and cropped at the end
+            u = self.unshuffle
+            x = F.pixel_unshuffle(F.pad(x, (0, -w % u, 0, -h % u), mode="reflect"), u)
         feat = self.conv_first(x)
         feat = feat + self.conv_body(self.body(feat))
         for i, r in enumerate(self.factors, start=1):
@@ -97,4 +103,5 @@ class RRDBNet(nn.Module):
                 feat = F.leaky_relu(conv(F.interpolate(feat, scale_factor=r, mode="nearest")), 0.2)
             else:
                 feat = F.leaky_relu(F.pixel_shuffle(conv(feat), r), 0.2)
-        return self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2))
+        out = self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2))
+        return out[..., : h * self.scale, : w * self.scale] if self.unshuffle > 1 else out
