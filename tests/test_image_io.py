@@ -90,3 +90,20 @@ def test_list_images(tmp_path, photo):
     assert [p.name for p in list_images(tmp_path)] == ["a.jpg", "b.png"]
     with pytest.raises(FileNotFoundError, match="nowhere"):
         list_images(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_orientation_turns_the_photo_upright(tmp_path, photo, orientation):
+    """Pillow's exif_transpose is the oracle: the stored pixels, turned as the tag says."""
+    from PIL import Image, ImageOps
+
+    stored = Image.fromarray(photo[:40, :64])  # wider than tall, so a quarter turn shows in the shape
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"phone_{orientation}.jpg"
+    stored.save(path, quality=95, exif=exif)
+    with Image.open(path) as image:
+        expected = np.asarray(ImageOps.exif_transpose(image))
+    got = read_image(path)
+    assert got.shape == expected.shape == ((64, 40, 3) if orientation in (6, 8) else (40, 64, 3))
+    assert np.abs(got.astype(int) - expected).mean() < 1.5  # two JPEG decoders, the same pixels

@@ -22,8 +22,9 @@ def test_environment_yml_equals_pyproject():
     assert "python=3.11" in env["dependencies"]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "-e ." in pip
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip  # the CPU torch it promises
     expected = project["dependencies"] + project["optional-dependencies"]["dev"]
-    assert sorted(p for p in pip if p != "-e .") == sorted(expected)
+    assert sorted(p for p in pip if p != "-e ." and not p.startswith("--")) == sorted(expected)
 
 
 def test_no_torchvision_anywhere():
@@ -70,6 +71,16 @@ def test_course_runner_executes_and_summarises(tmp_path):
     # an override reaches the notebooks that declare it, and only those
     runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
     assert runs[0].headline == "headline: 10 units"
+
+
+def test_the_course_runner_says_which_cell_runs(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import time; time.sleep(4)"),
+                nbformat.v4.new_code_cell("y = 2")]
+    nbformat.write(nb, tmp_path / "01_slow.ipynb")
+    run_course(tmp_path / "runs", [tmp_path / "01_slow.ipynb"], heartbeat_s=0.5)
+    assert "01_slow.ipynb: cell 2 of 3" in capsys.readouterr().out
 
 
 def test_committed_notebooks_show_no_machine_paths_and_no_stderr():

@@ -8,6 +8,7 @@ Taught in notebook 01.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -41,7 +43,8 @@ def _looks_truncated(data: bytes, suffix: str) -> bool:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an image as stored: HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or uint16.
+    """Read an image as stored: HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or uint16; turned upright as its
+    EXIF orientation says (a phone photo tagged "rotate 90" comes out the way it was taken).
 
     Raises ``ImageReadError`` naming the file when it is missing, empty, truncated, corrupt,
     or holds a pixel type other than 8/16-bit integers.
@@ -69,7 +72,34 @@ def read_image(path: str | Path) -> np.ndarray:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
         else:
             raise ImageReadError(f"unsupported channel count {image.shape[2]} in {path}")
-    return image
+    return _upright(image, data)
+
+
+# EXIF orientation -> how to turn the stored pixels upright (rows, columns of an HxW[xC] array)
+_UPRIGHT = {
+    2: lambda a: a[:, ::-1],  # mirrored
+    3: lambda a: a[::-1, ::-1],  # upside down
+    4: lambda a: a[::-1],  # mirrored vertically
+    5: lambda a: np.swapaxes(a, 0, 1),  # transposed
+    6: lambda a: np.rot90(a, -1),  # stored turned left: turn right
+    7: lambda a: np.swapaxes(a[::-1, ::-1], 0, 1),  # transversed
+    8: lambda a: np.rot90(a, 1),  # stored turned right: turn left
+}
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation tag (1-8) of an encoded image; 1 (as stored) when there is none."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            orientation = image.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError):  # a format or an EXIF block Pillow cannot read: as stored
+        return 1
+    return orientation if orientation in _UPRIGHT else 1
+
+
+def _upright(image: np.ndarray, data: bytes) -> np.ndarray:
+    orientation = exif_orientation(data)
+    return np.ascontiguousarray(_UPRIGHT[orientation](image)) if orientation != 1 else image
 
 
 def write_image(path: str | Path, image: np.ndarray) -> Path:

@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -55,11 +56,31 @@ def headline_of(notebook: str | Path) -> str:
     return ""
 
 
-def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None) -> NotebookRun:
-    """Execute one notebook with papermill into ``out_dir``; never raises for a failing cell."""
+def cell_progress(target: Path) -> str:
+    """Where papermill is in a notebook it is writing to ``target`` (it saves the file as cells start and end)."""
+    try:
+        cells = [c for c in nbformat.read(target, as_version=4).cells if c.cell_type == "code"]
+    except Exception:  # not written yet, or caught mid-write
+        return "starting"
+    done = sum(c.get("metadata", {}).get("papermill", {}).get("status") == "completed" for c in cells)
+    return f"cell {min(done + 1, len(cells))} of {len(cells)}"
+
+
+def _heartbeat(target: Path, stop: threading.Event, every_s: float) -> None:
+    start = time.perf_counter()
+    while not stop.wait(every_s):
+        print(f"  {target.name}: {cell_progress(target)}, {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None,
+                 heartbeat_s: float = 10.0) -> NotebookRun:
+    """Execute one notebook with papermill into ``out_dir``, saying every ``heartbeat_s`` which cell runs
+    (a training cell can take minutes); never raises for a failing cell."""
     target = out_dir / notebook.name
     start = time.perf_counter()
     status = "ok"
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(target, stop, heartbeat_s), daemon=True).start()
     try:
         papermill.execute_notebook(
             str(notebook), str(target), parameters=parameters or {}, kernel_name="python3",
@@ -68,6 +89,8 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None) 
     except papermill.PapermillExecutionError as err:
         status = "FAILED"
         print(f"{notebook.name}: {err.ename}: {err.evalue}", file=sys.stderr)
+    finally:
+        stop.set()
     seconds = time.perf_counter() - start
     headline = headline_of(target) if target.exists() and status == "ok" else ""
     return NotebookRun(notebook.name, status, seconds, headline)
@@ -82,7 +105,7 @@ def parameter_names(notebook: str | Path) -> set[str]:
 
 
 def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] | None = None,
-               overrides: dict | None = None) -> list[NotebookRun]:
+               overrides: dict | None = None, heartbeat_s: float = 10.0) -> list[NotebookRun]:
     """Run the notebooks in order (each given the ``overrides`` it declares), print each summary line,
     write ``summary.txt`` / ``summary.json``."""
     out_dir = Path(out_dir)
@@ -91,7 +114,7 @@ def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] |
     for notebook in notebooks if notebooks is not None else numbered_notebooks():
         print(f"running {notebook.name} ...", flush=True)
         declared = {k: v for k, v in (overrides or {}).items() if k in parameter_names(notebook)}
-        runs.append(run_notebook(notebook, out_dir, declared))
+        runs.append(run_notebook(notebook, out_dir, declared, heartbeat_s))
         print(runs[-1].line(), flush=True)
     (out_dir / "summary.txt").write_text("".join(r.line() + "\n" for r in runs))
     (out_dir / "summary.json").write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
