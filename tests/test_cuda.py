@@ -34,8 +34,7 @@ def test_reduced_precision_inference_is_close_to_fp32(dtype):
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision):
-    from srlib.training.checkpoint import load_checkpoint
-    from srlib.training.loop import CHECKPOINT, read_log, train
+    from srlib.training import CHECKPOINT, load_checkpoint, read_log, train
     from tests.test_train import tiny_config
 
     data = tmp_path / "data"
@@ -50,3 +49,16 @@ def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision
         run = train(config, progress=False)
         assert all(np.isfinite(r.get("pixel", 0.0)) for r in read_log(run))
         assert load_checkpoint(run / CHECKPOINT)["iteration"] == 4
+
+
+def test_upscale_runs_on_cuda_in_fp16_by_default(tmp_path, capsys):
+    from srlib.cli import main
+
+    torch.manual_seed(0)
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "a.png", (np.random.default_rng(0).random((24, 20, 3)) * 255).astype(np.uint8))
+    args = ["upscale", "-i", str(tmp_path / "a.png"), "--model", str(tmp_path / "g.pth")]
+    assert main(args + ["-o", str(tmp_path / "half.png")]) == 0
+    assert "on cuda (float16)" in capsys.readouterr().out
+    assert main(args + ["-o", str(tmp_path / "full.png"), "--fp32", "--device", "cuda"]) == 0
+    assert "on cuda (float32)" in capsys.readouterr().out
