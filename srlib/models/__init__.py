@@ -5,6 +5,7 @@ from .discriminator import VGGDiscriminator
 from .edsr import EDSR
 from .rdn import RDN
 from .registry import ARCHITECTURES, Bicubic, block_output_stds, build_model, count_parameters, flops_per_pixel
+from .released import PRETRAINED, load_pretrained
 from .rrdbnet import RRDB, RRDBNet
 from .srn_deblur import SRNDeblur
 from .srresnet import SRResNet
@@ -14,5 +15,5 @@ from .weights import CheckpointError, load_weights, read_state_dict
 __all__ = [
     "VGGDiscriminator", "EDSR", "RDN", "ARCHITECTURES", "Bicubic", "block_output_stds", "build_model",
     "count_parameters", "flops_per_pixel", "RRDB", "RRDBNet", "SRNDeblur", "SRResNet", "WDSR", "CheckpointError",
-    "load_weights", "read_state_dict",
+    "load_weights", "read_state_dict", "PRETRAINED", "load_pretrained",
 ]
