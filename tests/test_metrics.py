@@ -157,3 +157,13 @@ def test_plane_ssim_equals_the_differentiable_tensor_ssim():
     assert plane_ssim_components(a, b) == pytest.approx((float(structural), float(cs)), abs=1e-12)
     with pytest.raises(ValueError, match="at least 11x11"):
         plane_ssim_components(a[:10], b[:10])
+
+
+def test_a_memoized_upscaler_runs_once_per_distinct_image():
+    from srlib.evaluation import memoized
+
+    calls = []
+    up = memoized(lambda lr: calls.append(1) or lr * 2)
+    a, b = np.arange(12, dtype=np.uint8).reshape(3, 4), np.ones((3, 4), np.uint8)
+    assert np.array_equal(up(a), a * 2) and np.array_equal(up(a.copy()), a * 2) and np.array_equal(up(b), b * 2)
+    assert len(calls) == 2

@@ -5,6 +5,7 @@ Taught in notebooks 03, 04 and 07.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def evaluate_upscaler(upscale: Callable[[np.ndarray], np.ndarray], hr_paths: Seq
         hr = modcrop(read_image(path), scale)
         rows.append(image_row(Path(path).stem, upscale(make_lr(hr, scale)), hr, scale, protocol, with_niqe, ma_model))
     return EvaluationTable.from_rows(rows, protocol)
+
+
+def memoized(upscale: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``upscale`` computing each distinct LR image once: a table, a figure and a gallery of the same test
+    images then share one (possibly minute-long) forward pass. The results are kept; do not write to them."""
+    results: dict[tuple, np.ndarray] = {}
+
+    def once(lr: np.ndarray) -> np.ndarray:
+        key = (lr.shape, lr.dtype.str, hashlib.sha1(np.ascontiguousarray(lr).data).hexdigest())
+        if key not in results:
+            results[key] = upscale(lr)
+        return results[key]
+
+    return once
 
 
 def bicubic_baseline(hr_dir: str | Path, scale: int, protocol: Protocol | None = None) -> EvaluationTable:
