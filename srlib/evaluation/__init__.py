@@ -10,6 +10,6 @@ from .niqe import niqe
 
 __all__ = [
     "steerable", "bicubic_baseline", "evaluate_upscaler", "memoized", "rgb_to_y", "y_plane", "load_ma_model",
-    "ma_score", "patch_singular_values", "perceptual_index", "Protocol", "evaluate", "ms_ssim", "protocol_for", "psnr", "rmse",
-    "scores", "ssim", "niqe",
+    "ma_score", "patch_singular_values", "perceptual_index", "Protocol", "evaluate", "ms_ssim", "protocol_for",
+    "psnr", "rmse", "scores", "ssim", "niqe",
 ]
