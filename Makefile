@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup course test lab bench clean
+.PHONY: setup course test lab bench weights clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ test: setup
 
 lab: setup
 	$(BIN)/python -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# the course's own checkpoints, from scratch (about an hour per stage on 2 CPU cores; rerun to resume)
+weights: setup
+	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
+	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
 
 bench: setup
 	$(BIN)/python benchmarks/bench_resize.py

@@ -16,7 +16,7 @@ from .paths import REPO_ROOT
 # srlib.models.ARCHITECTURES and srlib.training.PRESETS / STAGES, written out so that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
                  "srn_deblur", "srn_deblur_small", "srresnet", "srresnet_nobn", "wdsr_a", "wdsr_a_small")
-PRESETS = ("quick", "esrgan", "paper", "srgan")
+PRESETS = ("quick", "course", "esrgan", "paper", "srgan")
 STAGES = ("psnr", "gan")
 
 

@@ -202,7 +202,7 @@ def test_checkpoint_without_training_state_is_refused(tmp_path):
 
 
 def test_presets():
-    assert set(PRESETS) == {"quick", "esrgan", "paper", "srgan"}
+    assert set(PRESETS) == {"quick", "course", "esrgan", "paper", "srgan"}
     paper = preset("paper", "gan")
     assert (paper.model, paper.patch_size, paper.batch_size, paper.gan_type) == ("rrdbnet", 192, 16, "ragan")
     assert preset("paper", "psnr").pixel_loss == "mix"
