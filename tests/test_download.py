@@ -14,10 +14,11 @@ from srlib.data.download import RemoteDataset, download, safe_extract, sha256_of
 
 
 class Server:
-    """Serves ``files``; honours Range; ``cut`` paths send half their body once, then hang up."""
+    """Serves ``files``; honours Range; ``cut`` paths send half their body once, then hang up; ``unsized``
+    paths are sent without a Content-Length (the client cannot tell a cut body from a whole one)."""
 
     def __init__(self):
-        self.files, self.cut, self.ranges = {}, set(), []
+        self.files, self.cut, self.ranges, self.unsized = {}, set(), [], set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +41,8 @@ class Server:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
                 else:
                     self.send_response(200)
-                self.send_header("Content-Length", str(len(body) - start))
+                if self.path not in server.unsized:
+                    self.send_header("Content-Length", str(len(body) - start))
                 self.end_headers()
                 if self.path in server.cut:
                     server.cut.discard(self.path)
@@ -172,3 +174,50 @@ def test_the_manifest_lists_the_course_datasets():
         item = manifest[name]
         assert item.url is None or item.url.startswith(("http://", "https://"))
         assert item.homepage.startswith("http")
+
+
+def plain_tar(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_a_users_folder_in_the_way_is_refused_not_deleted(tmp_path, server):
+    archive = make_zip({"a.png": b"A"})
+    server.files["/s.zip"] = archive
+    manifest = {"set5": entry("set5", server.url + "/s.zip", archive)}
+    (tmp_path / "set5").mkdir()
+    (tmp_path / "set5" / "my_notes.txt").write_text("mine")
+    with pytest.raises(DownloadError, match="not made by a finished download"):
+        fetch_dataset("set5", tmp_path, manifest=manifest, progress=False)
+    assert (tmp_path / "set5" / "my_notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name, body", [("plain.tar", plain_tar({"a.png": b"A" * 30000, "b.png": b"B" * 30000})),
+                                        ("gz.tar.gz", make_tar({"a.png": bytes(range(256)) * 200}))])
+def test_a_cut_download_of_unknown_size_is_not_accepted_and_not_kept(tmp_path, server, name, body):
+    server.files["/" + name] = body
+    server.cut.add("/" + name)
+    server.unsized.add("/" + name)
+    data = entry("cut", server.url + "/" + name, body, sha=False)
+    manifest = {"cut": RemoteDataset(**{**data.__dict__, "size": None, "filename": name})}
+    with pytest.raises(DownloadError, match="truncated|cut short"):
+        fetch_dataset("cut", tmp_path, manifest=manifest, progress=False)
+    assert not (tmp_path / "cut").exists() and not (tmp_path / "archives" / name).exists()
+    assert not list(tmp_path.glob(".cut.extracting"))
+    folder = fetch_dataset("cut", tmp_path, manifest=manifest, progress=False)  # whole this time
+    assert (folder / ".complete").exists() and len(list(folder.glob("*.png"))) >= 1
+
+
+def test_a_refused_extraction_leaves_no_staging_folder(tmp_path):
+    evil = make_zip({"../evil.txt": b"2"})
+    (tmp_path / "evil.zip").write_bytes(evil)
+    manifest = {"evil": entry("evil", None, evil)}
+    with pytest.raises(DownloadError, match="escape"):
+        fetch_dataset("evil", tmp_path / "root", manifest=manifest, archive=tmp_path / "evil.zip")
+    assert not list((tmp_path / "root").glob(".*extracting"))
+    assert (tmp_path / "evil.zip").exists()  # the user's own archive is never removed

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import lzma
 import os
 import shutil
 import tarfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,8 +29,9 @@ MANIFEST = RESOURCES / "datasets.json"
 _CHUNK = 1 << 20
 
 
-class DownloadError(RuntimeError):
-    """A download failed, was refused, or does not match its recorded size / checksum."""
+class DownloadError(OSError):
+    """A download failed, was refused, or does not match its recorded size / checksum (an I/O error, so that
+    the ``srlib`` command reports it in one line)."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,41 @@ def safe_extract(archive: str | Path, target: str | Path) -> list[Path]:
     raise DownloadError(f"{archive} is neither a zip nor a tar archive")
 
 
+def verify_archive(archive: str | Path) -> None:
+    """Read a zip / tar archive to its end (a zip's CRCs; a tar's members, compressed stream and end marker):
+    a download cut short without a known size is caught here, before anything is extracted."""
+    try:
+        problem = _archive_problem(Path(archive))
+    except (tarfile.TarError, EOFError, OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError) as err:
+        problem = f"truncated or corrupt ({err})"
+    if problem:
+        raise DownloadError(f"{archive}: {problem}")
+
+
+def _archive_problem(archive: Path) -> str | None:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            corrupt = zf.testzip()
+        return f"member {corrupt} fails its CRC check (corrupt download)" if corrupt else None
+    with tarfile.open(archive) as tf:
+        for member in tf:
+            if member.isfile():
+                with tf.extractfile(member) as f:
+                    while f.read(1 << 20):
+                        pass
+    return None if _ends_like_a_tar(archive) else "lacks the end of a tar archive: the download was cut short"
+
+
+def _ends_like_a_tar(archive: Path) -> bool:
+    """A plain tar ends in two zero blocks (a cut one need not); compressed ones are checked by their decoder."""
+    with open(archive, "rb") as f:
+        if f.read(6).startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")):  # gzip, bzip2, xz
+            return True
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(size - 1024, 0))
+        return size >= 1024 and not f.read().strip(b"\0")
+
+
 def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteDataset] | None = None,
                   archive: str | Path | None = None, progress: bool = True) -> Path:
     """Download (or take the given ``archive``), verify and extract dataset ``name`` under ``root``.
@@ -171,7 +209,13 @@ def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteData
     target = root / name
     if (target / ".complete").exists():
         return target
-    if archive is None:
+    if target.exists():  # never delete what this function did not make: a finished extraction has .complete
+        if any(target.iterdir()):
+            raise DownloadError(f"{target} exists and was not made by a finished download of {name} (no .complete): "
+                                "move it away or remove it, then run again")
+        target.rmdir()
+    downloaded = archive is None
+    if downloaded:
         if entry.url is None:
             raise DownloadError(f"{name} has no direct download; fetch {entry.filename} from {entry.homepage} "
                                 f"and pass it with --archive")
@@ -179,10 +223,19 @@ def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteData
                            sha256=entry.sha256, progress=progress)
     elif entry.sha256 is not None and sha256_of(archive) != entry.sha256:
         raise DownloadError(f"{archive} does not match the recorded sha256 of {name}")
+    try:
+        verify_archive(archive)
+    except DownloadError:
+        if downloaded:  # the cached copy is bad: the next run fetches it anew (a user's own file is kept)
+            Path(archive).unlink(missing_ok=True)
+        raise
     staging = root / f".{name}.extracting"
     shutil.rmtree(staging, ignore_errors=True)
-    safe_extract(archive, staging)
-    shutil.rmtree(target, ignore_errors=True)
+    try:
+        safe_extract(archive, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     os.replace(staging, target)
     (target / ".complete").write_text(sha256_of(archive) + "\n")
     return target
