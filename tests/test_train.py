@@ -1,6 +1,10 @@
 import dataclasses
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -251,3 +255,24 @@ def test_trained_generator_is_the_saved_ema_model(tiny_data, tmp_path):
     assert not model.training
     with pytest.raises(CheckpointError, match="not a training run"):
         trained_generator(tmp_path / "nothing")
+
+
+def test_a_second_run_in_a_busy_folder_stops_and_names_the_first(tiny_data, tmp_path):
+    from srlib.training.lock import RunDirectoryBusy, run_lock
+
+    with run_lock(tmp_path):
+        with pytest.raises(RunDirectoryBusy, match=f"in use by process {os.getpid()}"):
+            train(tiny_config(tiny_data, tmp_path, iterations=1), progress=False)
+    assert not (tmp_path / "log.jsonl").exists()  # the refused run wrote nothing
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tiny_data, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, pathlib\nfrom srlib.training.lock import run_lock\n"
+        f"with run_lock(pathlib.Path({str(tmp_path)!r})):\n    print('held', flush=True)\n    time.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    train(tiny_config(tiny_data, tmp_path, iterations=1, val_every=1, checkpoint_every=1), progress=False)
+    assert load_checkpoint(tmp_path / CHECKPOINT)["iteration"] == 1

@@ -40,6 +40,7 @@ from ..paths import REPO_ROOT
 from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
 from .config import TrainConfig, resolve_path
 from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
+from .lock import run_lock
 from .log import write_log
 from .schedule import EMA, batch_schedule, batches_per_epoch, scheduled_learning_rate
 from .validation import ValidationPair, bicubic_scores, image_files, validate, validation_pairs
@@ -280,6 +281,16 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
         torch.set_num_threads(config.threads)
     run_dir = resolve_path(config.run_dir, REPO_ROOT)
     run_dir.mkdir(parents=True, exist_ok=True)
+    # rank 0 holds the folder for the whole run (it alone writes there); the other ranks follow it
+    with run_lock(run_dir) if group.is_main else contextlib.nullcontext():
+        run_training(config, group, device, run_dir, resume, callback, progress)
+    leave_process_group()
+    return run_dir
+
+
+def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device, run_dir: Path, resume: bool,
+                 callback: Callable[[dict], None] | None, progress: bool) -> None:
+    """Build or restore the run in ``run_dir``, log its starting point, then train to ``config.iterations``."""
     resuming = resume and (run_dir / CHECKPOINT).exists()
     run = build_run(config, group, device, run_dir, resuming)
     train_set = PairedImageDataset(image_files(config.train_dir, "train"), config.scale, config.patch_size,
@@ -295,8 +306,6 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
                             **validate(run.eval_model, val_pairs, config.scale, device, config.val_tile)})
     if start < config.iterations:
         run_iterations(run, train_set, per_epoch, start, val_pairs, callback, progress)
-    leave_process_group()
-    return run_dir
 
 
 def run_iterations(run: TrainingRun, train_set: PairedImageDataset, per_epoch: int, start: int,
