@@ -94,6 +94,7 @@ def _add_use_commands(sub) -> None:
     p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
     p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--skip-existing", action="store_true", help="leave existing outputs, do the rest (resume)")
 
     p = _command(sub, "evaluate", "PSNR / SSIM / MS-SSIM / RMSE / NIQE (/ Ma / PI) of SR images against HR")
     p.add_argument("--sr", required=True, help="folder of super-resolved images")
@@ -181,7 +182,7 @@ def _upscale(args) -> int:
 
     written = upscale_files(args.input, args.output, args.model, args.scale, arch=args.arch, tile=args.tile,
                             self_ensemble=args.self_ensemble, device=args.device, fp32=args.fp32,
-                            suffix=args.suffix, overwrite=args.overwrite)
+                            suffix=args.suffix, overwrite=args.overwrite, skip_existing=args.skip_existing)
     print(f"written {len(written)} image(s)")
     return 0
 
@@ -217,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (OSError, ValueError, KeyError) as err:
-        # ImageReadError, DownloadError and CheckpointError are ValueErrors; a missing file is an OSError
+    except (OSError, ValueError, KeyError, FloatingPointError) as err:
+        # ImageReadError and CheckpointError are ValueErrors, DownloadError an OSError; FloatingPointError is
+        # a network gone non-finite
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"srlib {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -176,3 +176,52 @@ def test_evaluate_pairs_outputs_that_carry_a_suffix(tmp_path, photo, capsys):
     assert main(args) == 2 and "no SR image" in capsys.readouterr().err
     assert main(args + ["--sr-suffix", "_out"]) == 0
     assert "mean" in capsys.readouterr().out
+
+
+def test_a_folder_run_goes_past_a_bad_image_and_resumes(tmp_path, photo, capsys):
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    for name in ("a", "c"):
+        write_image(tmp_path / "in" / f"{name}.png", photo[:12, :12])
+    (tmp_path / "in" / "b.png").write_bytes(b"\x89PNG garbage IEND")
+    args = ["upscale", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "g.pth")]
+    assert main(args) == 2
+    error = capsys.readouterr().err.splitlines()[-1]  # after the progress bar, one line
+    assert error.startswith("srlib upscale: error: written 2 image(s); 1 failed: b.png")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+    (tmp_path / "out" / "c.png").unlink()  # an interrupted run: a.png done, c.png not
+    (tmp_path / "in" / "b.png").unlink()
+    before = (tmp_path / "out" / "a.png").stat().st_mtime_ns
+    assert main(args + ["--skip-existing"]) == 0
+    assert (tmp_path / "out" / "c.png").exists() and (tmp_path / "out" / "a.png").stat().st_mtime_ns == before
+
+
+def test_an_output_format_that_cannot_be_written_is_refused_before_any_work(tmp_path, photo, capsys):
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    assert main(["upscale", "-i", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.gif"), "--model",
+                 str(tmp_path / "g.pth")]) == 2
+    assert "cannot write a.gif: use one of .png" in capsys.readouterr().err
+
+
+def test_a_network_that_outputs_nan_is_an_error_not_a_black_image(tmp_path, photo, capsys):
+    state = build_model("rrdbnet_small").state_dict()
+    state["conv_last.bias"] = torch.full_like(state["conv_last.bias"], float("nan"))
+    torch.save(state, tmp_path / "nan.pth")
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    assert main(["upscale", "-i", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model",
+                 str(tmp_path / "nan.pth")]) == 2
+    assert "not finite" in capsys.readouterr().err and not (tmp_path / "b.png").exists()
+
+
+def test_tiles_too_small_to_overlap_are_refused_with_the_reason(tmp_path, photo, capsys):
+    torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / "g.pth")
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    for tile in ("0", "16"):
+        assert main(["upscale", "-i", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model",
+                     str(tmp_path / "g.pth"), "--tile", tile]) == 2
+        assert f"--tile {tile}: tiles must be at least 32" in capsys.readouterr().err
+
+
+def test_course_refuses_notebook_numbers_that_do_not_exist(capsys):
+    assert main(["course", "--only", "99"]) == 2
+    assert "no notebook numbered 99" in capsys.readouterr().err

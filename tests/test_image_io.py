@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -107,3 +109,22 @@ def test_exif_orientation_turns_the_photo_upright(tmp_path, photo, orientation):
     got = read_image(path)
     assert got.shape == expected.shape == ((64, 40, 3) if orientation in (6, 8) else (40, 64, 3))
     assert np.abs(got.astype(int) - expected).mean() < 1.5  # two JPEG decoders, the same pixels
+
+
+def test_sixteen_bits_into_an_eight_bit_format_are_scaled_not_clipped(tmp_path):
+    image = (np.arange(64 * 64 * 3, dtype=np.uint32).reshape(64, 64, 3) * 5 % 65536).astype(np.uint16)
+    with pytest.warns(UserWarning, match="written as 8-bit"):
+        write_image(tmp_path / "a.bmp", image)
+    back = read_image(tmp_path / "a.bmp")
+    assert back.dtype == np.uint8 and np.abs(back.astype(int) - image / 257).max() <= 1  # not 97% white
+    write_image(tmp_path / "a.png", image)  # PNG holds 16 bits: no conversion
+    assert np.array_equal(read_image(tmp_path / "a.png"), image)
+
+
+def test_images_are_written_with_the_users_umask(tmp_path, photo):
+    old = os.umask(0o022)
+    try:
+        path = write_image(tmp_path / "a.png", photo)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

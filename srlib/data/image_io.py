@@ -9,8 +9,7 @@ Taught in notebook 01.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
+import warnings
 from pathlib import Path
 
 import cv2
@@ -18,7 +17,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..atomic import replace_atomically
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+_SIXTEEN_BIT_SUFFIXES = (".png", ".tif", ".tiff")
 
 
 class ImageReadError(ValueError):
@@ -105,6 +107,7 @@ def _upright(image: np.ndarray, data: bytes) -> np.ndarray:
 def write_image(path: str | Path, image: np.ndarray) -> Path:
     """Write a gray / RGB / RGBA uint8 or uint16 image atomically (temporary file + rename)."""
     path = Path(path)
+    check_writable_suffix(path)
     if image.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"write_image: expected uint8 or uint16 pixels for {path}, got {image.dtype}")
     if image.ndim == 3 and image.shape[2] == 3:
@@ -113,19 +116,26 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     elif image.ndim != 2:
         raise ValueError(f"write_image: expected HxW, HxWx3 or HxWx4 for {path}, got {image.shape}")
-    ok, encoded = cv2.imencode(path.suffix.lower() or ".png", image)
+    ok, encoded = cv2.imencode(path.suffix.lower(), _depth_for(path, image))
     if not ok:
         raise ValueError(f"write_image: cannot encode {path.suffix!r} for {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(encoded.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_atomically(path, lambda f: f.write(encoded.tobytes()))
+
+
+def check_writable_suffix(path: str | Path) -> None:
+    """Refuse, before any work, an output name whose format cannot be written."""
+    if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"cannot write {Path(path).name}: use one of {', '.join(IMAGE_SUFFIXES)}")
+
+
+def _depth_for(path: Path, image: np.ndarray) -> np.ndarray:
+    """16-bit pixels where the format holds only 8 (JPEG, BMP) are scaled to 8 bits, with a warning:
+    encoders would otherwise clip them to white."""
+    if image.dtype == np.uint16 and path.suffix.lower() not in _SIXTEEN_BIT_SUFFIXES:
+        warnings.warn(f"{path.name}: {path.suffix} holds 8 bits per channel; the 16-bit image is written as 8-bit "
+                      "(write .png or .tif to keep 16 bits)", stacklevel=3)
+        return np.round(image / 257.0).astype(np.uint8)
+    return image
 
 
 def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data.image_io import list_images, read_image, write_image
+from ..data.image_io import ImageReadError, check_writable_suffix, list_images, read_image, write_image
 from ..models.detect import model_for_weights
 from ..models.registry import build_model
 from ..models.released import PRETRAINED, load_pretrained
@@ -24,6 +25,8 @@ from ..models.weights import CheckpointError, load_weights, read_state_dict
 from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
 from .tiles import upscale
+
+MIN_TILE = 32
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -69,13 +72,18 @@ def load_generator(source: str | Path, scale: int | None = None, arch: str | Non
 def upscale_files(source: str | Path, target: str | Path, model: str | Path, scale: int | None = None, *,
                   arch: str | None = None, tile: int | None = None, self_ensemble: bool = False,
                   device: str = "auto", fp32: bool = False, suffix: str = "", overwrite: bool = False,
-                  progress: bool = True) -> list[Path]:
+                  skip_existing: bool = False, progress: bool = True) -> list[Path]:
     """Upscale one image (``target`` is a file) or every image of a folder (into ``target``, each named
     ``stem + suffix``). On CUDA the network runs in fp16 unless ``fp32``.
 
-    Existing outputs are never replaced unless ``overwrite``; that is checked for every file
-    before any work starts, so a refused run changes nothing.
+    Existing outputs are never replaced unless ``overwrite`` (``skip_existing`` leaves them and does the
+    rest: an interrupted folder run resumes); that is checked for every file before any work starts, so a
+    refused run changes nothing. In a folder, an image that cannot be read or written does not stop the
+    others: the failures are reported together at the end, as an error.
     """
+    if tile is not None and tile < MIN_TILE:
+        raise ValueError(f"--tile {tile}: tiles must be at least {MIN_TILE} LR pixels (neighbours overlap by 8 "
+                         "on each side); leave --tile out to upscale whole images")
     source, target = Path(source), Path(target)
     if source.is_dir():
         pairs = [(p, target / f"{p.stem}{suffix}{p.suffix}") for p in list_images(source)]
@@ -83,20 +91,36 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
         pairs = [(source, target)]
     else:
         raise FileNotFoundError(f"input not found: {source}")
+    for _, out in pairs:
+        check_writable_suffix(out)
+    if skip_existing:
+        pairs = [(src, out) for src, out in pairs if not out.exists()]
     taken = [str(out) for _, out in pairs if out.exists()]
     if taken and not overwrite:
-        raise FileExistsError(f"output exists (use --overwrite to replace): {', '.join(taken[:5])}")
+        raise FileExistsError(f"output exists (use --overwrite to replace, --skip-existing to keep): "
+                              f"{', '.join(taken[:5])}")
     torch_device = pick_device(device)
     network, scale, description = load_generator(model, scale, arch)
     network = network.to(torch_device)
     dtype = torch.float16 if torch_device.type == "cuda" and not fp32 else torch.float32
     if progress:
         print(f"{description} on {torch_device} ({str(dtype).removeprefix('torch.')})")
-    written = []
+    written, failed = [], []
     for src, out in tqdm(pairs, desc="upscale", disable=not progress):
-        result = upscale(network, read_image(src), scale, tile=tile, self_ensemble=self_ensemble, dtype=dtype)
         try:
-            written.append(write_image(out, result))
-        except OSError as err:
-            raise PermissionError(f"cannot write {out}: {err.strerror or err}") from err
+            result = upscale(network, read_image(src), scale, tile=tile, self_ensemble=self_ensemble, dtype=dtype)
+            written.append(_write(out, result))
+        except (ImageReadError, PermissionError) as err:
+            if not source.is_dir():
+                raise
+            failed.append(f"{src.name}: {err}")
+    if failed:
+        raise ValueError(f"written {len(written)} image(s); {len(failed)} failed: {'; '.join(failed)}")
     return written
+
+
+def _write(out: Path, image: np.ndarray) -> Path:
+    try:
+        return write_image(out, image)
+    except OSError as err:
+        raise PermissionError(f"cannot write {out}: {err.strerror or err}") from err

@@ -110,6 +110,9 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
             y = run(x)
         else:
             y = sum(_d4(run(_d4(x, k)), k, inverse=True) for k in range(8)) / 8
+        if not torch.isfinite(y).all():  # clamped, NaN would become a black image reported as a success
+            raise FloatingPointError("the network's output is not finite (NaN or inf): its weights are broken, or "
+                                     "fp16 overflowed (try fp32)")
         return y.float().clamp_(0, 1)  # in place: an image-sized copy less
 
 

@@ -12,15 +12,14 @@ checkpoint intact.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..atomic import replace_atomically
 from ..models.registry import build_model
 from ..models.weights import CheckpointError, load_weights
 from ..paths import REPO_ROOT
@@ -35,22 +34,7 @@ RESUMABLE_CHANGES = {"iterations", "run_dir", "val_every", "log_every", "checkpo
 
 def save_atomic(obj: dict, path: str | Path) -> Path:
     """``torch.save`` to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_atomically(path, lambda f: torch.save(obj, f))
 
 
 def load_checkpoint(path: str | Path, required: tuple[str, ...] = ()) -> dict:
