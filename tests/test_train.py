@@ -276,3 +276,33 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tiny_data, tmp_path):
     holder.wait()
     train(tiny_config(tiny_data, tmp_path, iterations=1, val_every=1, checkpoint_every=1), progress=False)
     assert load_checkpoint(tmp_path / CHECKPOINT)["iteration"] == 1
+
+
+def test_weights_gone_bad_are_never_checkpointed(tiny_data, tmp_path, monkeypatch):
+    step = srlib.training.loop.generator_step
+
+    def blows_up_at_3(run, g_train, lr_img, hr_img):
+        sr, parts = step(run, g_train, lr_img, hr_img)
+        if run.opt_g.state[next(iter(run.generator.parameters()))]["step"] == 3:
+            with torch.no_grad():  # the update of iteration 3 explodes after a finite loss
+                for p in run.generator.parameters():
+                    p.mul_(1e30)
+        return sr, parts
+
+    monkeypatch.setattr(srlib.training.loop, "generator_step", blows_up_at_3)
+    with pytest.raises(FloatingPointError, match="weights went bad at iteration 3.*keeps its last good state"):
+        train(tiny_config(tiny_data, tmp_path, iterations=4, checkpoint_every=1), progress=False)
+    assert load_checkpoint(tmp_path / CHECKPOINT)["iteration"] == 2
+    assert all(torch.isfinite(v).all() for v in trained_generator(tmp_path).state_dict().values())
+
+
+def test_a_resumed_run_logs_each_iteration_once_and_clears_stale_temporary_files(tiny_data, tmp_path):
+    train(tiny_config(tiny_data, tmp_path, iterations=2, checkpoint_every=2), progress=False)
+    with open(tmp_path / "log.jsonl", "a") as f:  # what a run killed after iteration 3 had logged
+        f.write(json.dumps({"iteration": 3, "pixel": 0.5}) + "\n")
+    (tmp_path / ".checkpoint.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    train(tiny_config(tiny_data, tmp_path, iterations=4, checkpoint_every=2), progress=False)
+    iterations = [r["iteration"] for r in read_log(tmp_path) if "pixel" in r]
+    assert iterations == [1, 2, 3, 4]
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert len((tmp_path / "log.csv").read_text().splitlines()) == len(read_log(tmp_path)) + 1

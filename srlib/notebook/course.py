@@ -130,7 +130,11 @@ def main(out: str | Path = "runs", only: list[int] | None = None, settings: list
         raise ValueError(f"no notebook declares the parameter(s) {', '.join(sorted(unknown))}")
     notebooks = numbered_notebooks()
     if only:
-        notebooks = [p for p in notebooks if int(_NUMBERED.match(p.name).group(1)) in set(only)]
+        numbers = {int(_NUMBERED.match(p.name).group(1)): p for p in notebooks}
+        missing = sorted(set(only) - set(numbers))
+        if missing:
+            raise ValueError(f"no notebook numbered {', '.join(map(str, missing))}; there are {sorted(numbers)}")
+        notebooks = [numbers[n] for n in sorted(set(only))]
     out = Path(out)
     runs = run_course(out, notebooks, overrides)
     print(f"\nsummary ({out / 'summary.txt'}):")

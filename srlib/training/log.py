@@ -21,9 +21,19 @@ def write_log(run_dir: Path, record: dict) -> None:
         with open(csv_path, "a") as f:
             f.write(_csv_row(record, columns))
         return
-    records = read_log(run_dir)
+    _write_csv(run_dir, read_log(run_dir))
+
+
+def truncate_log(run_dir: Path, iteration: int) -> None:
+    """Drop the records after ``iteration`` (a resumed run logs those iterations again)."""
+    records = [r for r in read_log(run_dir) if r["iteration"] <= iteration]
+    (run_dir / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    _write_csv(run_dir, records)
+
+
+def _write_csv(run_dir: Path, records: list[dict]) -> None:
     columns = list(dict.fromkeys(k for r in records for k in r))
-    csv_path.write_text(",".join(columns) + "\n" + "".join(_csv_row(r, columns) for r in records))
+    (run_dir / "log.csv").write_text(",".join(columns) + "\n" + "".join(_csv_row(r, columns) for r in records))
 
 
 def _csv_row(record: dict, columns: list[str]) -> str:

@@ -41,7 +41,7 @@ from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint,
 from .config import TrainConfig, resolve_path
 from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
 from .lock import run_lock
-from .log import write_log
+from .log import truncate_log, write_log
 from .schedule import EMA, batch_schedule, batches_per_epoch, scheduled_learning_rate
 from .validation import ValidationPair, bicubic_scores, image_files, validate, validation_pairs
 
@@ -149,6 +149,8 @@ def restore(run: TrainingRun) -> int:
         run.opt_d.load_state_dict(state["opt_d"])
     run.scaler.load_state_dict(state["scaler"])
     set_rng_states(state["rng"][run.group.rank])
+    if run.group.is_main:  # rows logged after the checkpoint by the run that stopped are logged again now
+        truncate_log(run.run_dir, state["iteration"])
     return state["iteration"]
 
 
@@ -246,6 +248,21 @@ def report(run: TrainingRun, record: dict, val_pairs: list[ValidationPair], vali
         callback(record)
 
 
+@torch.no_grad()
+def check_healthy(run: TrainingRun, lr_patch: torch.Tensor, iteration: int) -> None:
+    """Refuse to checkpoint weights that are no longer finite, or that turn a training patch into NaN or inf
+    (a finite loss does not prove it: the step after it may have blown the weights up)."""
+    lr_patch = lr_patch.to(run.device)
+    for name, model in (("generator", run.generator), ("EMA generator", run.eval_model)):
+        finite = all(torch.isfinite(p).all() for p in model.parameters())
+        if not finite or not torch.isfinite(model(lr_patch)).all():
+            leave_process_group()
+            path = run.run_dir / CHECKPOINT
+            kept = f"{path} keeps its last good state" if path.exists() else "no checkpoint was written"
+            raise FloatingPointError(f"{run.config.stage} stage: the {name}'s weights went bad at iteration "
+                                     f"{iteration} (not finite, or NaN / inf output); {kept}")
+
+
 def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
     """Write ``checkpoint.pt`` (all state, every process's random generators) and ``generator.pt``, atomically."""
     rngs = run.group.gather(rng_states())
@@ -283,6 +300,9 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     run_dir.mkdir(parents=True, exist_ok=True)
     # rank 0 holds the folder for the whole run (it alone writes there); the other ranks follow it
     with run_lock(run_dir) if group.is_main else contextlib.nullcontext():
+        if group.is_main:  # half-written checkpoints of a run killed while saving: nobody else writes here now
+            for stale in run_dir.glob(".*.tmp"):
+                stale.unlink()
         run_training(config, group, device, run_dir, resume, callback, progress)
     leave_process_group()
     return run_dir
@@ -325,7 +345,9 @@ def run_iterations(run: TrainingRun, train_set: PairedImageDataset, per_epoch: i
                disable=not (progress and group.is_main), mininterval=1.0, dynamic_ncols=True)
     tick, samples = time.perf_counter(), 0
     for iteration in range(start + 1, config.iterations + 1):
-        losses = train_step(run, g_train, d_train, next(batches), iteration)
+        batch = next(batches)
+        batch_probe = batch["lr"][:1]
+        losses = train_step(run, g_train, d_train, batch, iteration)
         samples += config.batch_size * group.world_size
         bar.update()
         bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("pixel", "perceptual", "gan", "d")})
@@ -337,5 +359,6 @@ def run_iterations(run: TrainingRun, train_set: PairedImageDataset, per_epoch: i
             report(run, record, val_pairs, validating, callback)
             tick, samples = time.perf_counter(), 0
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
+            check_healthy(run, batch_probe, iteration)
             save_run(run, iteration, per_epoch)
     bar.close()
