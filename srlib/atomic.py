@@ -18,7 +18,13 @@ def replace_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> P
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            try:
+                write(f)
+            except RuntimeError as err:  # torch.save reports a failed write (a full disk) as a RuntimeError
+                cause = err.__cause__ or err.__context__
+                if isinstance(cause, OSError):
+                    raise OSError(cause.errno, f"cannot write {path}: {cause.strerror or cause}") from err
+                raise
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)

@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srlib", formatter_class=_Formatter,
                                      description="ESRGAN-Pro course: data, training, upscaling and evaluation")
     parser.add_argument("--version", action="version", version=f"srlib {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_data_commands(sub)
     _add_training_commands(sub)
@@ -214,13 +215,19 @@ COMMANDS = {"download": _download, "prepare-pairs": _prepare_pairs, "extract-sub
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``srlib`` with ``argv``; returns the exit status (2 with a one-line message for bad input)."""
+    """Run ``srlib`` with ``argv``; returns the exit status: 2 with a one-line message for bad input or a
+    failed run (``--debug`` shows the traceback), 130 after Ctrl-C."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (OSError, ValueError, KeyError, FloatingPointError) as err:
+    except KeyboardInterrupt:
+        print(f"srlib {args.command}: interrupted (a training run resumes from its last checkpoint)", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, KeyError, FloatingPointError, RuntimeError) as err:
         # ImageReadError and CheckpointError are ValueErrors, DownloadError an OSError; FloatingPointError is
-        # a network gone non-finite
+        # a network gone non-finite; RuntimeError what torch raises for a run that cannot go on
+        if args.debug:
+            raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"srlib {args.command}: error: {message}", file=sys.stderr)
         return 2

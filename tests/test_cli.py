@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from srlib import cli
@@ -225,3 +226,29 @@ def test_tiles_too_small_to_overlap_are_refused_with_the_reason(tmp_path, photo,
 def test_course_refuses_notebook_numbers_that_do_not_exist(capsys):
     assert main(["course", "--only", "99"]) == 2
     assert "no notebook numbered 99" in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130_and_debug_shows_the_traceback(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "download", interrupted)
+    assert main(["download"]) == 130 and "interrupted" in capsys.readouterr().err
+    monkeypatch.setitem(cli.COMMANDS, "download", lambda args: [][1])  # not a user error: a traceback
+    with pytest.raises(IndexError):
+        main(["download"])
+    monkeypatch.setitem(cli.COMMANDS, "download", lambda args: int("x"))
+    assert main(["download"]) == 2
+    with pytest.raises(ValueError):
+        main(["--debug", "download"])
+
+
+def test_evaluate_names_what_differs_and_refuses_two_outputs_for_one_name(tmp_path, photo, capsys):
+    hr = modcrop(photo, 4)
+    write_image(tmp_path / "hr" / "a.png", hr)
+    write_image(tmp_path / "sr" / "a.png", hr[..., 0])
+    args = ["evaluate", "--sr", str(tmp_path / "sr"), "--hr", str(tmp_path / "hr"), "--scale", "4", "--no-niqe"]
+    assert main(args) == 2
+    assert f"is {hr.shape[1]}x{hr.shape[0]} gray but HR" in capsys.readouterr().err
+    write_image(tmp_path / "sr" / "a.jpg", hr)
+    assert main(args) == 2 and "two SR images for a" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 import os
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -14,7 +15,7 @@ from srlib.data import (
     to_rgb,
     write_image,
 )
-from srlib.data.image_io import from_float, to_float
+from srlib.data.image_io import check_headers, from_float, to_float
 
 
 @pytest.mark.parametrize("suffix", [".png", ".bmp", ".tif", ".tiff"])
@@ -128,3 +129,31 @@ def test_images_are_written_with_the_users_umask(tmp_path, photo):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny valid PNG whose header claims ``width`` x ``height`` (the CRC recomputed)."""
+    import struct
+    import zlib
+
+    data = bytearray(cv2.imencode(".png", np.zeros((4, 4), np.uint8))[1].tobytes())
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path, photo):
+    (tmp_path / "bomb.png").write_bytes(png_claiming(100_000, 100_000))
+    with pytest.raises(ImageReadError, match=r"100000x100000 \(10000 Mpixels\), over the limit"):
+        read_image(tmp_path / "bomb.png")
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    with pytest.raises(ImageReadError, match="over the limit"):
+        read_image(tmp_path / "a.png", max_pixels=100)
+
+
+def test_headers_are_checked_without_decoding(tmp_path, photo):
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    (tmp_path / "b.png").write_bytes(b"not an image at all")
+    check_headers([tmp_path / "a.png"])
+    with pytest.raises(ImageReadError, match="b.png"):
+        check_headers([tmp_path / "a.png", tmp_path / "b.png"])

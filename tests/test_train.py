@@ -11,7 +11,7 @@ import torch
 
 import srlib.training.checkpoint
 import srlib.training.loop
-from srlib.data import read_image, write_image
+from srlib.data import ImageReadError, read_image, write_image
 from srlib.models import CheckpointError, read_state_dict
 from srlib.paths import SAMPLE_DIR
 from srlib.training import (
@@ -306,3 +306,41 @@ def test_a_resumed_run_logs_each_iteration_once_and_clears_stale_temporary_files
     assert iterations == [1, 2, 3, 4]
     assert not list(tmp_path.glob(".*.tmp"))
     assert len((tmp_path / "log.csv").read_text().splitlines()) == len(read_log(tmp_path)) + 1
+
+
+def test_bad_training_data_is_named_before_the_first_iteration(tiny_data, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty holds no images"):
+        train(tiny_config(tiny_data, tmp_path / "run1", train_dir=str(tmp_path / "empty")), progress=False)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for p in (tiny_data / "train").iterdir():
+        (bad / p.name).write_bytes(p.read_bytes())
+    (bad / "zz_corrupt.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(ImageReadError, match="zz_corrupt.png"):
+        train(tiny_config(tiny_data, tmp_path / "run2", train_dir=str(bad)), progress=False)
+    assert not (tmp_path / "run2" / "log.jsonl").exists()
+
+
+def test_a_truncated_checkpoint_says_how_to_start_afresh(tiny_data, tmp_path):
+    train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
+    data = (tmp_path / CHECKPOINT).read_bytes()
+    (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated.*start this run afresh.*--no-resume"):
+        train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
+
+
+def test_a_full_disk_is_named_plainly(tmp_path):
+    import errno
+
+    from srlib.atomic import replace_atomically
+
+    def full(f):
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as err:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos") from err
+
+    with pytest.raises(OSError, match="cannot write .*ckpt.pt: No space left on device") as caught:
+        replace_atomically(tmp_path / "ckpt.pt", full)
+    assert caught.value.errno == errno.ENOSPC and not list(tmp_path.iterdir())

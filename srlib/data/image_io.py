@@ -9,6 +9,7 @@ Taught in notebook 01.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from ..atomic import replace_atomically
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _SIXTEEN_BIT_SUFFIXES = (".png", ".tif", ".tiff")
+# the largest image read (width x height): a few kilobytes of PNG can claim billions of pixels
+MAX_PIXELS = int(os.environ.get("SRLIB_MAX_PIXELS", 2**28))
 
 
 class ImageReadError(ValueError):
@@ -44,12 +47,13 @@ def _looks_truncated(data: bytes, suffix: str) -> bool:
     return False
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image as stored: HxW gray, HxWx3 RGB or HxWx4 RGBA; uint8 or uint16; turned upright as its
     EXIF orientation says (a phone photo tagged "rotate 90" comes out the way it was taken).
 
-    Raises ``ImageReadError`` naming the file when it is missing, empty, truncated, corrupt,
-    or holds a pixel type other than 8/16-bit integers.
+    Raises ``ImageReadError`` naming the file when it is missing, empty, truncated, corrupt, larger than
+    ``max_pixels`` (read from the header, before any decoding), or holds a pixel type other than 8/16-bit
+    integers.
     """
     path = Path(path)
     try:
@@ -60,7 +64,12 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"image file is empty: {path}")
     if _looks_truncated(data, path.suffix.lower()):
         raise ImageReadError(f"image file is truncated or corrupt: {path}")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    size, orientation = _header(data)
+    _check_size(size, max_pixels, path)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as err:  # e.g. a size OpenCV refuses
+        raise ImageReadError(f"cannot decode {path}: {str(err).strip().splitlines()[-1]}") from err
     if image is None:
         raise ImageReadError(f"not a decodable image (corrupt or unsupported format): {path}")
     if image.dtype not in (np.uint8, np.uint16):
@@ -74,7 +83,7 @@ def read_image(path: str | Path) -> np.ndarray:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
         else:
             raise ImageReadError(f"unsupported channel count {image.shape[2]} in {path}")
-    return _upright(image, data)
+    return np.ascontiguousarray(_UPRIGHT[orientation](image)) if orientation != 1 else image
 
 
 # EXIF orientation -> how to turn the stored pixels upright (rows, columns of an HxW[xC] array)
@@ -89,19 +98,35 @@ _UPRIGHT = {
 }
 
 
-def exif_orientation(data: bytes) -> int:
-    """The EXIF orientation tag (1-8) of an encoded image; 1 (as stored) when there is none."""
+def _header(source: bytes | Path) -> tuple[tuple[int, int] | None, int]:
+    """(width, height) and the EXIF orientation (1-8) from an image's header alone; (None, 1) where Pillow
+    cannot read the header (OpenCV may still decode the file). Orientation is read where EXIF sits in the
+    header (JPEG, TIFF, WebP); Pillow would decode a whole PNG to find its eXIf chunk."""
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # the course's limit applies, not Pillow's
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            orientation = image.getexif().get(0x0112, 1)
-    except (OSError, ValueError, SyntaxError):  # a format or an EXIF block Pillow cannot read: as stored
-        return 1
-    return orientation if orientation in _UPRIGHT else 1
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            orientation = image.getexif().get(0x0112, 1) if image.format in ("JPEG", "MPO", "TIFF", "WEBP") else 1
+            return image.size, orientation if orientation in _UPRIGHT else 1
+    except (OSError, ValueError, SyntaxError):
+        return None, 1
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
-def _upright(image: np.ndarray, data: bytes) -> np.ndarray:
-    orientation = exif_orientation(data)
-    return np.ascontiguousarray(_UPRIGHT[orientation](image)) if orientation != 1 else image
+def _check_size(size: tuple[int, int] | None, max_pixels: int, path: Path) -> None:
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ImageReadError(f"{path} is {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.0f} Mpixels), over the limit "
+                             f"of {max_pixels / 1e6:.0f} Mpixels (set SRLIB_MAX_PIXELS to allow more)")
+
+
+def check_headers(paths: list[Path], max_pixels: int = MAX_PIXELS) -> None:
+    """Read every image's header (not its pixels): a file that is no image, or too large, is found before
+    a long run starts rather than when it is first drawn."""
+    for path in paths:
+        size, _ = _header(Path(path))
+        if size is None:
+            raise ImageReadError(f"not an image, or its header is corrupt: {path}")
+        _check_size(size, max_pixels, Path(path))
 
 
 def write_image(path: str | Path, image: np.ndarray) -> Path:

@@ -220,6 +220,11 @@ class EvaluationTable:
         Path(path).write_text(json.dumps(payload, indent=2))
 
 
+def _describe(image: np.ndarray) -> str:
+    kind = "gray" if image.ndim == 2 else {3: "RGB", 4: "RGBA"}.get(image.shape[2], f"{image.shape[2]}-channel")
+    return f"{image.shape[1]}x{image.shape[0]} {kind}"
+
+
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Protocol | None = None,
              with_niqe: bool = True, ma_model: MaModel | None = None, sr_suffix: str = "") -> EvaluationTable:
     """PSNR / SSIM / MS-SSIM / RMSE (and NIQE of the SR image, PIRM-style: Y, ``scale`` px shaved; with
@@ -231,7 +236,13 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
     ``sqrt(mean per-image MSE)`` (PIRM 2018). MS-SSIM is NaN for images under 176 px.
     """
     protocol = protocol or protocol_for(scale)
-    sr_by_stem = {p.stem.removesuffix(sr_suffix): p for p in list_images(sr_dir) if p.stem.endswith(sr_suffix)}
+    sr_by_stem: dict[str, Path] = {}
+    for p in list_images(sr_dir):
+        if p.stem.endswith(sr_suffix):
+            stem = p.stem.removesuffix(sr_suffix)
+            if stem in sr_by_stem:
+                raise ValueError(f"two SR images for {stem} in {sr_dir}: {sr_by_stem[stem].name} and {p.name}")
+            sr_by_stem[stem] = p
     hr_files = list_images(hr_dir)
     missing = [p.name for p in hr_files if p.stem not in sr_by_stem]
     if missing or not hr_files:
@@ -241,7 +252,6 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, scale: int, protocol: Proto
         sr_path = sr_by_stem[hr_path.stem]
         hr, sr = modcrop(read_image(hr_path), scale), read_image(sr_path)
         if sr.shape != hr.shape:
-            raise ValueError(f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but HR {hr_path} (mod-cropped) is "
-                             f"{hr.shape[1]}x{hr.shape[0]}")
+            raise ValueError(f"{sr_path} is {_describe(sr)} but HR {hr_path} (mod-cropped) is {_describe(hr)}")
         rows.append(image_row(hr_path.stem, sr, hr, scale, protocol, with_niqe, ma_model))
     return EvaluationTable.from_rows(rows, protocol)

@@ -32,10 +32,11 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..data.dataset import PairedImageDataset
+from ..data.image_io import check_headers
 from ..losses import GeneratorObjective, PerceptualLoss, gan_d_loss, gan_g_loss, pixel_loss, ragan_d_loss, ragan_g_loss
 from ..models.discriminator import VGGDiscriminator
 from ..models.registry import build_model
-from ..models.weights import load_weights
+from ..models.weights import CheckpointError, load_weights
 from ..paths import REPO_ROOT
 from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
 from .config import TrainConfig, resolve_path
@@ -136,7 +137,10 @@ def restore(run: TrainingRun) -> int:
     """Load every piece of state ``checkpoint.pt`` holds, this process's random generators included;
     returns the iteration it was saved at."""
     path = run.run_dir / CHECKPOINT
-    state = load_checkpoint(path, ("config", "iteration", "generator", "opt_g", "rng", "world_size"))
+    try:
+        state = load_checkpoint(path, ("config", "iteration", "generator", "opt_g", "rng", "world_size"))
+    except CheckpointError as err:
+        raise CheckpointError(f"{err}; to start this run afresh instead, delete {path} or pass --no-resume") from err
     check_resumable(TrainConfig.from_json(state["config"]), run.config, run.group.world_size, state["world_size"],
                     path)
     run.generator.load_state_dict(state["generator"])
@@ -312,8 +316,10 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
                  callback: Callable[[dict], None] | None, progress: bool) -> None:
     """Build or restore the run in ``run_dir``, log its starting point, then train to ``config.iterations``."""
     resuming = resume and (run_dir / CHECKPOINT).exists()
+    train_files = image_files(config.train_dir, "train")
+    check_headers(train_files)  # a corrupt file is found now, not hours in when it is first drawn
     run = build_run(config, group, device, run_dir, resuming)
-    train_set = PairedImageDataset(image_files(config.train_dir, "train"), config.scale, config.patch_size,
+    train_set = PairedImageDataset(train_files, config.scale, config.patch_size,
                                    lr_dir=resolve_path(config.train_lr_dir, REPO_ROOT), seed=config.seed,
                                    repeat=config.dataset_repeat)
     per_epoch = batches_per_epoch(len(train_set), config.batch_size, group.world_size)

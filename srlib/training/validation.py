@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ..data.dataset import PairedImageDataset
-from ..data.image_io import list_images, tensor_to_image
+from ..data.image_io import IMAGE_SUFFIXES, list_images, tensor_to_image
 from ..data.resize import imresize
 from ..data.samples import sample_split
 from ..evaluation.metrics import protocol_for, scores
@@ -28,7 +28,10 @@ def image_files(folder: str | None, split: str) -> list[Path]:
     path = resolve_path(folder, REPO_ROOT)
     if not path.is_dir():
         raise FileNotFoundError(f"{split} folder not found: {path} (see notebook 01 / `srlib download`)")
-    return list_images(path)
+    files = list_images(path)
+    if not files:
+        raise FileNotFoundError(f"{split} folder {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
 
 
 def validation_pairs(config: TrainConfig) -> list[ValidationPair]:
