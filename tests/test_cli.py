@@ -10,7 +10,8 @@ from srlib.cli import main
 from srlib.data import imresize, make_lr, modcrop, read_image, sample_split, write_image
 from srlib.evaluation import bicubic_baseline, protocol_for, psnr
 from srlib.models import ARCHITECTURES, build_model
-from srlib.training import PRESETS, STAGES, TrainConfig, save_atomic
+from srlib.training import PRESETS, STAGES, TrainConfig, save_atomic, train
+from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
 
 
 def test_prepare_pairs_then_evaluate(tmp_path, photo, capsys):
@@ -252,3 +253,16 @@ def test_evaluate_names_what_differs_and_refuses_two_outputs_for_one_name(tmp_pa
     assert f"is {hr.shape[1]}x{hr.shape[0]} gray but HR" in capsys.readouterr().err
     write_image(tmp_path / "sr" / "a.jpg", hr)
     assert main(args) == 2 and "two SR images for a" in capsys.readouterr().err
+
+
+def test_a_generator_file_on_its_own_says_its_architecture_and_scale(tiny_data, tmp_path, photo, capsys):  # noqa: F811
+    run = train(tiny_config(tiny_data, tmp_path / "run", iterations=1, scale=2, patch_size=32), progress=False)
+    alone = tmp_path / "elsewhere" / "g.pt"  # no config.json beside it
+    alone.parent.mkdir()
+    alone.write_bytes((run / "generator.pt").read_bytes())
+    write_image(tmp_path / "a.png", photo[:12, :12])
+    args = ["upscale", "-i", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", str(alone)]
+    assert main(args + ["-s", "3"]) == 2 and "trained for x2, not x3" in capsys.readouterr().err
+    assert main(args) == 0  # x2 and x3 nearest RRDBNets look alike: the record tells them apart
+    assert "rrdbnet_small x2 (recorded in g.pt)" in capsys.readouterr().out
+    assert read_image(tmp_path / "b.png").shape == (24, 24, 3)

@@ -21,7 +21,7 @@ from ..data.image_io import ImageReadError, check_writable_suffix, list_images, 
 from ..models.detect import model_for_weights
 from ..models.registry import build_model
 from ..models.released import PRETRAINED, load_pretrained
-from ..models.weights import CheckpointError, load_weights, read_state_dict
+from ..models.weights import CheckpointError, load_weights, read_weights
 from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
 from .tiles import upscale
@@ -61,7 +61,13 @@ def load_generator(source: str | Path, scale: int | None = None, arch: str | Non
         return trained_generator(run_dir), config.scale, f"{config.model} x{config.scale} (run {run_dir.name})"
     if source.is_dir():
         raise CheckpointError(f"{source} is a folder without config.json: pass a weights file or a run directory")
-    state = read_state_dict(source)
+    state, record = read_weights(source)
+    if arch is None and "model" in record:  # a course run's generator.pt says what it is
+        if scale not in (None, record["scale"]):
+            raise CheckpointError(f"{source} was trained for x{record['scale']}, not x{scale}")
+        model = build_model(record["model"], scale=record["scale"], **record.get("model_args", {}))
+        load_weights(model, state)
+        return model.eval(), record["scale"], f"{record['model']} x{record['scale']} (recorded in {source.name})"
     if arch is None:
         return model_for_weights(state, scale)
     model = build_model(arch, scale=scale or 4)

@@ -29,6 +29,12 @@ class CheckpointError(ValueError):
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint file (unwrapping ``params_ema`` / ``params`` / ``state_dict`` / ``generator``)."""
+    return read_weights(path)[0]
+
+
+def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The tensors of a weights file and what it records beside them: the ``generator.pt`` of a course run
+    says its ``model``, ``model_args`` and ``scale``; other files record nothing (an empty dict)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
@@ -36,13 +42,14 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, pickle with code, not a torch file at all
         raise CheckpointError(f"cannot read checkpoint {path} (truncated or not a weights file): {err}") from err
+    record = {k: state[k] for k in ("model", "model_args", "scale") if isinstance(state, dict) and k in state}
     for key in ("params_ema", "params", "state_dict", "generator"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
             break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} does not hold a state dict of tensors")
-    return state
+    return state, record
 
 
 _ESRGAN_2020 = [

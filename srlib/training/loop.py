@@ -281,7 +281,9 @@ def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
         if run.gan:
             state |= {"discriminator": run.discriminator.state_dict(), "opt_d": run.opt_d.state_dict()}
         save_atomic(state, run.run_dir / CHECKPOINT)
-        weights = {"params": run.generator.state_dict()}
+        # what the weights are, so that `srlib upscale` builds the right network from this file alone
+        weights = {"params": run.generator.state_dict(), "model": run.config.model,
+                   "model_args": run.config.model_args, "scale": run.config.scale}
         if run.ema is not None:
             weights["params_ema"] = run.ema.model.state_dict()
         save_atomic(weights, run.run_dir / GENERATOR)
