@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from . import __version__
-from .paths import REPO_ROOT
+from .paths import DATASET_ROOT, REPO_ROOT
 
 # srlib.models.ARCHITECTURES and srlib.training.PRESETS / STAGES, written out so that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
@@ -37,8 +37,20 @@ def _command(sub, name: str, help: str, description: str | None = None) -> argpa
 def _add_data_commands(sub) -> None:
     p = _command(sub, "download", "fetch a dataset (omit the name to list them)")
     p.add_argument("name", nargs="?", help="dataset name")
-    p.add_argument("--root", default="datasets", help="folder the dataset goes into")
+    p.add_argument("--root", default=str(DATASET_ROOT), help="folder the dataset goes into (SRLIB_DATASETS)")
     p.add_argument("--archive", help="an archive you downloaded yourself (for sets behind a sign-in page)")
+
+    p = _command(sub, "prepare", "build the paper's data: DF2K sub-images, or the x4 test sets",
+                 "df2k: download (or take the archives of) DIV2K train HR and Flickr2K, merge the 3,450 photos,\n"
+                 "make their MATLAB-bicubic x4 LR versions and cut both into sub-images (480/240, 120/60), with a\n"
+                 "manifest.\n"
+                 "benchmarks: Set5, Set14, B100, Urban100 mod-cropped to x4 with their LR images.\n"
+                 "The training presets read exactly these folders. Rerun to resume.")
+    p.add_argument("what", choices=("df2k", "benchmarks"), help="df2k or benchmarks")
+    p.add_argument("--root", default=str(DATASET_ROOT), help="where the data goes (SRLIB_DATASETS)")
+    p.add_argument("--archive", action="append", default=[], metavar="NAME=FILE",
+                   help="an archive you downloaded yourself, e.g. div2k_train_hr=DIV2K_train_HR.zip (repeatable)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes")
 
     p = _command(sub, "prepare-pairs", "HR folder -> x2/x3/x4 HR/LR pairs (MATLAB bicubic)")
     p.add_argument("hr_dir", help="folder of HR images")
@@ -138,6 +150,18 @@ def _download(args) -> int:
     return 0
 
 
+def _prepare(args) -> int:
+    from .data.prepare import prepare_benchmarks, prepare_df2k
+
+    archives = dict(text.split("=", 1) for text in args.archive)
+    if args.what == "df2k":
+        folder = prepare_df2k(args.root, archives.get("div2k_train_hr"), archives.get("flickr2k"), workers=args.workers)
+    else:
+        folder = prepare_benchmarks(args.root, archives, workers=args.workers)
+    print(f"ready: {folder} ({folder / 'manifest.json'})")
+    return 0
+
+
 def _prepare_pairs(args) -> int:
     from .data import prepare_pairs
 
@@ -209,9 +233,9 @@ def _bicubic_baseline(args) -> int:
     return 0
 
 
-COMMANDS = {"download": _download, "prepare-pairs": _prepare_pairs, "extract-subimages": _extract_subimages,
-            "train": _train, "course": _course, "upscale": _upscale, "evaluate": _evaluate,
-            "bicubic-baseline": _bicubic_baseline}
+COMMANDS = {"download": _download, "prepare": _prepare, "prepare-pairs": _prepare_pairs,
+            "extract-subimages": _extract_subimages, "train": _train, "course": _course, "upscale": _upscale,
+            "evaluate": _evaluate, "bicubic-baseline": _bicubic_baseline}
 
 
 def main(argv: list[str] | None = None) -> int:

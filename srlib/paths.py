@@ -1,6 +1,7 @@
 """Where the course keeps its files: the files the package reads (inside it, so that an installed wheel has
 them too) and the folder that relative run and data paths start from."""
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,6 +14,10 @@ def _project_root() -> Path:
 
 
 REPO_ROOT = _project_root()
+# where `srlib prepare` and `srlib download` put the real datasets and the presets read them (relative to
+# REPO_ROOT unless absolute)
+DATASETS = os.environ.get("SRLIB_DATASETS", "datasets")
+DATASET_ROOT = Path(DATASETS) if Path(DATASETS).is_absolute() else REPO_ROOT / DATASETS
 # Installed packages are unpacked on disk (wheels and editable installs alike), so the resources are a real
 # folder that OpenCV can read files from.
 RESOURCES = Path(str(files("srlib.resources")))

@@ -119,14 +119,19 @@ def _check_size(size: tuple[int, int] | None, max_pixels: int, path: Path) -> No
                              f"of {max_pixels / 1e6:.0f} Mpixels (set SRLIB_MAX_PIXELS to allow more)")
 
 
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image file from its header, without decoding the pixels."""
+    size, _ = _header(Path(path))
+    if size is None:
+        raise ImageReadError(f"not an image, or its header is corrupt: {path}")
+    return size
+
+
 def check_headers(paths: list[Path], max_pixels: int = MAX_PIXELS) -> None:
     """Read every image's header (not its pixels): a file that is no image, or too large, is found before
     a long run starts rather than when it is first drawn."""
     for path in paths:
-        size, _ = _header(Path(path))
-        if size is None:
-            raise ImageReadError(f"not an image, or its header is corrupt: {path}")
-        _check_size(size, max_pixels, Path(path))
+        _check_size(image_size(path), max_pixels, Path(path))
 
 
 def write_image(path: str | Path, image: np.ndarray) -> Path:

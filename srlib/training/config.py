@@ -27,6 +27,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..paths import DATASETS
+
 STAGES = ("psnr", "gan")
 # fields renamed since the first release: older config.json files are read with the new names
 RENAMED = {"lr": "learning_rate", "d_lr": "d_learning_rate"}
@@ -123,7 +125,9 @@ def _kinds(hint) -> tuple[type, ...]:
     return (typing.get_origin(hint) or hint,)
 
 
-_SUB_IMAGES = "data/DF2K/HR_sub"  # written by `srlib extract-subimages` (notebook 01)
+# the folders `srlib prepare df2k` / `srlib prepare benchmarks` build (SRLIB_DATASETS moves them)
+_PAPER_DATA = {"train_dir": f"{DATASETS}/DF2K/HR_sub", "train_lr_dir": f"{DATASETS}/DF2K/LR_sub_x4",
+               "val_dir": f"{DATASETS}/benchmarks/Set14/x4/HR", "val_lr_dir": f"{DATASETS}/benchmarks/Set14/x4/LR"}
 _PRESETS: dict[str, dict[str, dict]] = {
     "quick": {
         "common": {"model": "rrdbnet_small", "patch_size": 64, "batch_size": 8, "dataset_repeat": 40,
@@ -145,7 +149,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "esrgan": {
         "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,
                    "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
-                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR", "precision": "bf16"},
+                   **_PAPER_DATA, "precision": "bf16"},
         "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000)},
         "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,
                 "milestones": (50_000, 100_000, 200_000, 300_000),
@@ -154,7 +158,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "paper": {
         "common": {"model": "rrdbnet", "patch_size": 192, "batch_size": 16, "num_workers": 6,
                    "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
-                   "train_dir": _SUB_IMAGES, "val_dir": "data/Set14/HR", "precision": "bf16"},
+                   **_PAPER_DATA, "precision": "bf16"},
         "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000),
                  "pixel_loss": "mix"},
         "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,
@@ -164,7 +168,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "srgan": {
         "common": {"model": "srresnet", "patch_size": 96, "batch_size": 16, "num_workers": 6, "ema_decay": 0.0,
                    "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
-                   "train_dir": "data/DIV2K/HR_sub", "val_dir": "data/Set14/HR"},
+                   **_PAPER_DATA},
         "psnr": {"iterations": 1_000_000, "learning_rate": 1e-4, "pixel_loss": "l2"},
         "gan": {"iterations": 200_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4, "milestones": (100_000,),
                 "gamma": 0.1,

@@ -3,6 +3,7 @@ validation images, beside what MATLAB bicubic scores on them (the line to beat).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +27,17 @@ def image_files(folder: str | None, split: str) -> list[Path]:
     if folder is None:
         return sample_split()[split]
     path = resolve_path(folder, REPO_ROOT)
+    build = "`srlib prepare df2k` / `srlib prepare benchmarks` build the paper's data (README, Training)"
     if not path.is_dir():
-        raise FileNotFoundError(f"{split} folder not found: {path} (see notebook 01 / `srlib download`)")
+        raise FileNotFoundError(f"{split} folder not found: {path}; {build}")
     files = list_images(path)
     if not files:
         raise FileNotFoundError(f"{split} folder {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    manifest = path.parent / "manifest.json"  # written by `srlib prepare` once a tree is complete
+    expected = json.loads(manifest.read_text())["folders"].get(path.name) if manifest.is_file() else None
+    if expected is not None and expected != len(files):
+        raise FileNotFoundError(f"{split} folder {path} holds {len(files)} images where its manifest says "
+                                f"{expected}: a half-built tree; {build}")
     return files
 
 
