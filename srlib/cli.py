@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from . import __version__
-from .paths import DATASET_ROOT, REPO_ROOT
+from .paths import DATASET_ROOT, REPO_ROOT, shown
 
 # srlib.models.ARCHITECTURES and srlib.training.PRESETS / STAGES, written out so that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
@@ -192,7 +192,7 @@ def _train(args) -> int:
         config = preset(args.preset, args.stage, **overrides)
     run_dir = train(config, resume=not args.no_resume)
     if process_from_env().is_main:
-        print(f"run directory: {run_dir.relative_to(REPO_ROOT) if run_dir.is_relative_to(REPO_ROOT) else run_dir}")
+        print(f"run directory: {shown(run_dir)}")
     return 0
 
 

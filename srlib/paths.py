@@ -14,6 +14,13 @@ def _project_root() -> Path:
 
 
 REPO_ROOT = _project_root()
+def shown(path: Path) -> str:
+    """``path`` as printed for a reader: relative to the repository when inside it (no machine paths in
+    committed notebooks), as given otherwise."""
+    path = Path(path)
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 # where `srlib prepare` and `srlib download` put the real datasets and the presets read them (relative to
 # REPO_ROOT unless absolute)
 DATASETS = os.environ.get("SRLIB_DATASETS", "datasets")

@@ -116,3 +116,28 @@ def test_a_half_built_tree_is_named_before_training(datasets, tmp_path):
     done = srlib_train(broken, "--preset", "paper", "--set", f"run_dir={tmp_path / 'run'}", *SMALL)
     assert done.returncode == 2 and "holds 11 images where its manifest says 12" in done.stderr
     assert "srlib prepare df2k" in done.stderr
+
+
+@pytest.mark.parametrize("notebook, parameters", [
+    ("04_psnr_pretraining.ipynb", {"patch_sizes": [128, 192], "patch_iterations": 1}),
+    ("05_gan_finetuning_ddp.ipynb", {"timing_iterations": 1, "perceptual": "efficientnet-lite0"}),
+])
+def test_the_readme_papermill_commands_run_the_paper_preset(datasets, tmp_path, monkeypatch, notebook, parameters):
+    """The README's commands with `-p preset_name paper`, cut to 2 iterations, 1 RRDB and batch 2."""
+    import papermill
+
+    monkeypatch.setenv("SRLIB_DATASETS", str(datasets))  # the kernel reads it when it imports srlib
+    run_dir = tmp_path / "run"
+    common = {"preset_name": "paper", "iterations": 2, "patch_size": 192, "batch_size": 2, "num_block": 1,
+              "run_dir": str(run_dir)}
+    if notebook.startswith("05"):  # notebook 04's model to start from (05 would train it with the preset's 10^6 steps)
+        done = srlib_train(datasets, "--preset", "paper", "--set", f"run_dir={tmp_path / 'psnr'}", *SMALL)
+        assert done.returncode == 0, done.stderr[-1500:]
+        common |= {"init_from": str(tmp_path / "psnr"), "nproc": 2}
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / notebook), str(tmp_path / notebook),
+                               parameters=common | parameters, cwd=str(REPO_ROOT / "notebooks"), kernel_name="python3",
+                               progress_bar=False)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["patch_size"], config["model"], config["model_args"]) == (192, "rrdbnet", {"num_block": 1})
+    assert config["train_dir"].endswith("DF2K/HR_sub") and config["val_dir"].endswith("Set14/x4/HR")
+    assert config["pixel_loss"] == "mix" if notebook.startswith("04") else config["gan_type"] == "ragan"
