@@ -2,14 +2,11 @@
 GPU presets run up to their first iterations on it (CPU, fp32; one RRDB and batch 2 instead of 23 and 16, the
 stand-in perceptual network instead of VGG19, whose weights cannot be fetched here)."""
 
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
-import zipfile
 
 import cv2
 import numpy as np
@@ -18,6 +15,7 @@ import pytest
 from srlib.data import read_image
 from srlib.data.prepare import prepare_benchmarks, prepare_df2k
 from srlib.paths import REPO_ROOT
+from tests.test_download import make_tar, make_zip
 
 
 def png(width: int, height: int, seed: int) -> bytes:
@@ -27,37 +25,20 @@ def png(width: int, height: int, seed: int) -> bytes:
     return cv2.imencode(".png", (image + rng.normal(0, 4, image.shape)).clip(0, 255).astype(np.uint8))[1].tobytes()
 
 
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def tar_of(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
     """A datasets folder built by `srlib prepare` from archives with DIV2K's, Flickr2K's and the test sets' layout."""
     root = tmp_path_factory.mktemp("datasets")
     archives = root / "downloads"
     archives.mkdir()
-    (archives / "div2k.zip").write_bytes(zip_of({f"DIV2K_train_HR/000{i}.png": png(528, 512, i) for i in (1, 2)}))
-    (archives / "flickr2k.tar").write_bytes(tar_of({"Flickr2K/Flickr2K_HR/000001.png": png(512, 496, 3),
-                                                    "Flickr2K/Flickr2K_LR_bicubic/X4/000001x4.png": png(128, 124, 3)}))
+    (archives / "div2k.zip").write_bytes(make_zip({f"DIV2K_train_HR/000{i}.png": png(528, 512, i) for i in (1, 2)}))
+    (archives / "flickr2k.tar").write_bytes(make_tar({"Flickr2K/Flickr2K_HR/000001.png": png(512, 496, 3),
+                                                      "Flickr2K/Flickr2K_LR_bicubic/X4/000001x4.png": png(128, 124, 3)},
+                                                     mode="w"))
     sets = {}
     for name in ("set5", "set14", "b100", "urban100"):
         sets[name] = archives / f"{name}.zip"
-        sets[name].write_bytes(zip_of({f"{name}/HR/img_00{i}.png": png(70, 62, 10 + i) for i in (1, 2)}))
+        sets[name].write_bytes(make_zip({f"{name}/HR/img_00{i}.png": png(70, 62, 10 + i) for i in (1, 2)}))
     prepare_df2k(root, archives / "div2k.zip", archives / "flickr2k.tar", workers=1, progress=False)
     prepare_benchmarks(root, sets, workers=1, progress=False)
     return root

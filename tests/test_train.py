@@ -159,7 +159,7 @@ def test_truncated_checkpoint_is_a_clear_error(tiny_data, tmp_path):
     train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
     data = (tmp_path / CHECKPOINT).read_bytes()
     (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="truncated"):
+    with pytest.raises(CheckpointError, match="truncated.*start this run afresh.*--no-resume"):
         train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
 
 
@@ -320,14 +320,6 @@ def test_bad_training_data_is_named_before_the_first_iteration(tiny_data, tmp_pa
     with pytest.raises(ImageReadError, match="zz_corrupt.png"):
         train(tiny_config(tiny_data, tmp_path / "run2", train_dir=str(bad)), progress=False)
     assert not (tmp_path / "run2" / "log.jsonl").exists()
-
-
-def test_a_truncated_checkpoint_says_how_to_start_afresh(tiny_data, tmp_path):
-    train(tiny_config(tiny_data, tmp_path, iterations=2), progress=False)
-    data = (tmp_path / CHECKPOINT).read_bytes()
-    (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="truncated.*start this run afresh.*--no-resume"):
-        train(tiny_config(tiny_data, tmp_path, iterations=4), progress=False)
 
 
 def test_a_full_disk_is_named_plainly(tmp_path):
