@@ -12,6 +12,8 @@ import torch
 import srlib.training.checkpoint
 import srlib.training.loop
 from srlib.data import ImageReadError, read_image, write_image
+from srlib.data.resize import imresize
+from srlib.evaluation.metrics import pirm_niqe
 from srlib.models import CheckpointError, read_state_dict
 from srlib.paths import SAMPLE_DIR
 from srlib.training import (
@@ -29,6 +31,7 @@ from srlib.training import (
 from srlib.training.config import parse_override
 from srlib.training.distributed import ProcessGroup
 from srlib.training.schedule import batch_schedule, scheduled_learning_rate
+from srlib.training.validation import mean_niqe, naturalness
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +103,8 @@ def test_too_few_samples_for_a_batch_is_a_clear_error():
 
 @pytest.mark.parametrize("stage", ["psnr", "gan"])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tiny_data, tmp_path, stage):
-    extra = {"perceptual": "efficientnet-lite0"} if stage == "gan" else {}
+    # the GAN stage with the discriminator's augmentation: its random draws must resume too
+    extra = {"perceptual": "efficientnet-lite0", "d_augment": True} if stage == "gan" else {}
     train(tiny_config(tiny_data, tmp_path / "straight", stage, iterations=6, **extra), progress=False)
     train(tiny_config(tiny_data, tmp_path / "resumed", stage, iterations=3, **extra), progress=False)
     assert load_checkpoint(tmp_path / "resumed" / CHECKPOINT)["iteration"] == 3
@@ -137,8 +141,28 @@ def test_gan_stage_starts_from_the_pretrained_generator(tiny_data, tmp_path):
     assert log[0]["val_psnr_y"] == pytest.approx(read_log(pre)[-1]["val_psnr_y"])  # same weights at iteration 0
     assert {"pixel", "gan", "d", "d_real", "d_fake", "total"} <= set(log[-1])
     assert 0 < log[-1]["d_real"] < 1 and 0 < log[-1]["d_fake"] < 1
+    assert {"bicubic_niqe", "val_niqe", "val_d_real", "val_d_fake"} <= set(log[0])  # 48 px: NIQE is NaN here
+    assert 0 < log[-1]["val_d_real"] < 1 and 0 < log[-1]["val_d_fake"] < 1
     rerun = read_log(train(gan, resume=False, progress=False))  # afresh in the same folder: from the PSNR model again
     assert rerun[0]["val_psnr_y"] == pytest.approx(log[0]["val_psnr_y"]) and len(rerun) == len(log)
+
+
+class SharpnessJudge(torch.nn.Module):
+    """A discriminator that calls sharper patches more real (its logit is the Laplacian energy)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        laplacian = x[..., 1:-1, 1:-1] * 4 - x[..., :-2, 1:-1] - x[..., 2:, 1:-1] - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]
+        return laplacian.square().mean(dim=(1, 2, 3))[:, None] * 1e4
+
+
+def test_gan_validation_scores_naturalness_and_the_discriminator_on_held_out_patches():
+    hr = read_image(SAMPLE_DIR / "astronaut.png")[:256, :200]
+    bicubic = imresize(imresize(hr, 1 / 4), 4)
+    scores = naturalness([bicubic], [hr], 4, SharpnessJudge(), 32, torch.device("cpu"))
+    assert scores["val_niqe"] == pytest.approx(pirm_niqe(bicubic, 4))
+    assert scores["val_d_real"] > 0.9 and scores["val_d_fake"] < 0.1  # real = HR, fake = the output
+    assert mean_niqe([bicubic, hr[:64, :64]], 4) == scores["val_niqe"]  # too small for NIQE: left out
+    assert math.isnan(mean_niqe([hr[:64, :64]], 4))
 
 
 def test_a_finished_run_returns_without_training(tiny_data, tmp_path):

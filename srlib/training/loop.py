@@ -38,6 +38,7 @@ from ..models.discriminator import VGGDiscriminator
 from ..models.registry import build_model
 from ..models.weights import CheckpointError, load_weights
 from ..paths import REPO_ROOT
+from .augment import augment_for_discriminator
 from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
 from .config import TrainConfig, resolve_path
 from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
@@ -74,6 +75,16 @@ class TrainingRun:
     def eval_model(self) -> nn.Module:
         """The generator that is validated and saved: the EMA average when there is one."""
         return self.ema.model if self.ema is not None else self.generator
+
+    def validate(self, val_pairs: list[ValidationPair]) -> dict[str, float]:
+        """PSNR / SSIM of the validated generator; in the GAN stage also NIQE and D on held-out patches."""
+        c = self.config
+        return validate(self.eval_model, val_pairs, c.scale, self.device, c.val_tile, self.discriminator,
+                        c.patch_size)
+
+    def judged(self, images: torch.Tensor) -> torch.Tensor:
+        """What the discriminator sees of a batch: randomly augmented when ``d_augment`` is on."""
+        return augment_for_discriminator(images) if self.config.d_augment else images
 
     def autocast(self) -> contextlib.AbstractContextManager:
         return torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
@@ -186,8 +197,8 @@ def generator_step(run: TrainingRun, g_train: nn.Module, lr_img: torch.Tensor,
         if run.gan:
             # The bare discriminator, not its DDP wrapper: this step must not synchronise D's gradients.
             # RaGAN asks "is the fake more real than the average real?": the real logits are constants here.
-            real_logits = run.discriminator(hr_img).detach()
-            fake_logits = run.discriminator(sr)
+            real_logits = run.discriminator(run.judged(hr_img)).detach()
+            fake_logits = run.discriminator(run.judged(sr))
             # Eq. 1: L_G = L_percep + lambda L_G^Ra + eta L_pix, computed in fp32 whatever the autocast
             loss, parts = run.objective(sr.float(), hr_img, real_logits.float(), fake_logits.float())
         else:
@@ -203,8 +214,8 @@ def discriminator_step(run: TrainingRun, d_train: nn.Module, hr_img: torch.Tenso
     """One update of the discriminator on real HR patches and the generator's (detached) output."""
     run.discriminator.requires_grad_(True)
     with run.autocast():
-        real_logits = d_train(hr_img).float()
-        fake_logits = d_train(sr.detach()).float()  # detached: D's loss must not reach the generator
+        real_logits = d_train(run.judged(hr_img)).float()
+        fake_logits = d_train(run.judged(sr.detach())).float()  # detached: D's loss must not reach the generator
         loss = run.d_loss(real_logits, fake_logits)
     run.opt_d.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
@@ -246,7 +257,7 @@ def report(run: TrainingRun, record: dict, val_pairs: list[ValidationPair], vali
     if not run.group.is_main:
         return
     if validating:
-        record |= validate(run.eval_model, val_pairs, run.config.scale, run.device, run.config.val_tile)
+        record |= run.validate(val_pairs)
     write_log(run.run_dir, record)
     if callback is not None:
         callback(record)
@@ -330,8 +341,8 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
         (run_dir / "config.json").write_text(config.to_json())
     val_pairs = validation_pairs(config) if group.is_main else []
     if group.is_main and start == 0:  # the starting point: bicubic and the untrained (or init_from) generator
-        write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale),
-                            **validate(run.eval_model, val_pairs, config.scale, device, config.val_tile)})
+        write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale, with_niqe=run.gan),
+                            **run.validate(val_pairs)})
     if start < config.iterations:
         run_iterations(run, train_set, per_epoch, start, val_pairs, callback, progress)
 
