@@ -6,8 +6,10 @@ import re
 import nbformat
 import tomllib
 import yaml
+from jupyter_client.kernelspec import KernelSpecManager
 
 from srlib.notebook.course import headline_of, numbered_notebooks, run_course
+from srlib.notebook.widgets import WIDGET_VIEW
 from srlib.paths import REPO_ROOT
 
 
@@ -49,6 +51,18 @@ def test_notebooks_are_numbered_and_papermill_ready():
         assert "application/vnd.jupyter.widget-state+json" not in path.read_text()
 
 
+def test_committed_notebooks_open_as_saved_with_pictures_for_their_widgets():
+    """Opened in JupyterLab without running, a notebook shows its widgets' pictures (a widget view would
+    say "model not found") and is not marked modified (JupyterLab rewrites a kernelspec it does not match)."""
+    installed = KernelSpecManager().get_kernel_spec("python3").display_name
+    for path in numbered_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["kernelspec"]["display_name"] == installed, path.name
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                assert WIDGET_VIEW not in output.get("data", {}), f"{path.name} cell {index}: a widget view"
+
+
 def test_course_runner_executes_and_summarises(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
@@ -56,7 +70,9 @@ def test_course_runner_executes_and_summarises(tmp_path):
     params.metadata["tags"] = ["parameters"]
     headline = nbformat.v4.new_code_cell("print('noise')\nprint(f'headline: {n * 2} units')")
     headline.metadata["tags"] = ["headline"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, headline]
+    slider = nbformat.v4.new_code_cell("import numpy as np\nfrom srlib.notebook import BeforeAfter\n"
+                                       "BeforeAfter(np.zeros((8, 8, 3), np.uint8), np.ones((8, 8, 3), np.uint8))")
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, headline, slider]
     good = tmp_path / "nbs" / "01_good.ipynb"
     good.parent.mkdir()
     nbformat.write(nb, good)
@@ -68,6 +84,8 @@ def test_course_runner_executes_and_summarises(tmp_path):
     summary = (tmp_path / "runs" / "summary.txt").read_text().splitlines()
     assert summary[0].startswith("ok") and "headline: 6 units" in summary[0] and summary[1].startswith("FAILED")
     assert headline_of(tmp_path / "runs" / "01_good.ipynb") == "headline: 6 units"
+    saved = nbformat.read(tmp_path / "runs" / "01_good.ipynb", as_version=4).cells[3].outputs
+    assert set(saved[0].data) == {"image/png", "text/plain"}  # the widget's picture, not its dead view
     # an override reaches the notebooks that declare it, and only those
     runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
     assert runs[0].headline == "headline: 10 units"

@@ -1,3 +1,6 @@
+import base64
+
+import nbformat
 import numpy as np
 import pytest
 
@@ -6,13 +9,23 @@ from srlib.notebook import (
     CropZoom,
     Gallery,
     LivePlot,
-    before_after_figure,
+    ResultsTable,
+    detail_window,
+    enlarge,
+    integer_zoom,
+    method_style,
     png_bytes,
     split_view,
+    static_widget_outputs,
     training_curves,
-    zoom_figure,
-    zoom_row,
 )
+from srlib.notebook.widgets import WIDGET_VIEW
+
+
+def decoded(png: bytes) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def test_split_view_puts_before_left_and_after_right():
@@ -25,21 +38,64 @@ def test_split_view_puts_before_left_and_after_right():
         split_view(before, after[:, :9], 0.5)
 
 
-def test_moving_the_slider_changes_the_displayed_image():
+def test_enlargement_is_a_whole_factor_of_repeated_pixels():
+    assert integer_zoom(256, 960) == 3 and integer_zoom(320, 960) == 3 and integer_zoom(2000, 960) == 1
+    assert integer_zoom(500, 960, minimum=2) == 2
+    image = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    big = enlarge(image, 3)
+    assert big.shape == (6, 9) and (big[3:6, 6:9] == 5).all() and (big[:3, :3] == 0).all()
+
+
+def test_detail_window_finds_the_textured_patch_on_a_flat_image():
     rng = np.random.default_rng(0)
-    before, after = rng.integers(0, 128, (20, 30, 3), np.uint8), rng.integers(128, 256, (20, 30, 3), np.uint8)
-    view = BeforeAfter(before, after, ("bicubic", "model"))
+    image = np.full((120, 200, 3), 90, np.uint8)
+    image[70:102, 130:162] = rng.integers(0, 256, (32, 32, 3))
+    top, left = detail_window(image, 32)
+    assert abs(top - 70) <= 1 and abs(left - 130) <= 1
+    assert detail_window(image, 120, 200) == (0, 0)
+    with pytest.raises(ValueError, match="does not fit"):
+        detail_window(image, 121)
+
+
+def test_the_slider_spans_the_enlarged_picture_and_moves_the_split():
+    rng = np.random.default_rng(0)
+    before, after = rng.integers(0, 128, (20, 300, 3), np.uint8), rng.integers(128, 256, (20, 300, 3), np.uint8)
+    view = BeforeAfter(before, after, ("bicubic", "model"), max_width=960)
+    assert view.zoom == 3 and view.slider.layout.width == view.image.layout.width == "900px"
+    assert view.slider.description == ""  # the labels sit above the picture, not in the slider's track
+    assert "bicubic" in view.labels.children[0].value and "model" in view.labels.children[1].value
     shown = view.image.value
-    assert shown == png_bytes(split_view(before, after, 0.5))
-    view.slider.value = 0.9
+    assert shown == png_bytes(enlarge(split_view(before, after, 0.5), 3))
+    view.slider.value = 0.75
     assert view.image.value != shown
-    assert view.image.value == png_bytes(split_view(before, after, 0.9))
-    assert "bicubic" in view.slider.description
+    assert (decoded(view.image.value)[:, :600] == enlarge(before, 3)[:, :600]).all()
 
 
-def test_static_figures_render():
-    image = np.zeros((20, 30, 3), np.uint8)
-    assert before_after_figure(image, image).axes
+def test_each_widget_saves_a_picture_of_itself_beside_its_view():
+    image = np.zeros((40, 60, 3), np.uint8)
+    for widget in (BeforeAfter(image, image + 200, ("a", "b")), CropZoom({"a": image, "HR": image}, size=16),
+                   Gallery({"x": {"a": image, "HR": image + 50}}, crop=(30, 40))):
+        bundle = widget._repr_mimebundle_()
+        assert WIDGET_VIEW in bundle
+        picture = decoded(base64.b64decode(bundle["image/png"]))
+        assert picture.shape[0] > 40 and picture.shape[1] >= 60  # the view and its captions
+
+
+def test_static_widget_outputs_keeps_the_picture_and_drops_the_dead_view():
+    view = BeforeAfter(np.zeros((8, 8, 3), np.uint8), np.ones((8, 8, 3), np.uint8))
+    bundle = view._repr_mimebundle_()
+    cell = nbformat.v4.new_code_cell("view", outputs=[nbformat.v4.new_output("display_data", data=bundle),
+                                                      nbformat.v4.new_output("display_data",
+                                                                             data={WIDGET_VIEW: bundle[WIDGET_VIEW]})])
+    text = nbformat.v4.new_output("stream", text="done")
+    cell.outputs.append(text)
+    notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("no outputs")])
+    assert static_widget_outputs(notebook) == 2
+    assert len(cell.outputs) == 2  # the view without a picture (a progress bar) is gone
+    assert set(cell.outputs[0].data) == {"image/png", "text/plain"} and cell.outputs[1] == text
+
+
+def test_training_curves_and_live_plot():
     records = [{"iteration": 0, "val_psnr_y": 20.0, "bicubic_psnr_y": 25.0}, {"iteration": 10, "pixel": 0.1},
                {"iteration": 20, "pixel": 0.05, "val_psnr_y": 24.0}]
     fig = training_curves(records)
@@ -50,30 +106,58 @@ def test_static_figures_render():
     assert live.records == records
 
 
-def test_zoom_row_and_crop_zoom_follow_the_sliders():
+def test_crop_zoom_opens_on_detail_captions_every_panel_and_follows_the_sliders():
     a, b = np.zeros((40, 50, 3), np.uint8), np.full((40, 50, 3), 200, np.uint8)
-    a[10:20, 10:20] = 100
-    row = zoom_row({"a": a, "b": b}, 10, 10, 10, zoom=2)
-    assert row.shape == (20, 44, 3) and (row[:, :20] == 100).all() and (row[:, 24:] == 200).all()
-    with pytest.raises(ValueError, match="outside a"):
-        zoom_row({"a": a}, 35, 0, 10)
+    b[22:32, 30:40] = np.arange(100, dtype=np.uint8).reshape(10, 10, 1)
     view = CropZoom({"a": a, "b": b}, size=10)
-    shown = view.image.value
-    view.top.value, view.left.value = 10, 10
-    assert view.image.value != shown
-    assert view.image.value == png_bytes(zoom_row({"a": a, "b": b}, 10, 10, 10, 3))
-    assert zoom_figure({"a": a, "b": b}, 10, 10, 10).axes
+    assert abs(view.top.value - 22) <= 1 and view.left.value == 30  # the detail of the last image
+    assert view.zoom >= 2 and [c.value for c in view.captions.values()] != ["", ""]
+    assert all(name in view.captions[name].value for name in ("a", "b"))
+    shown = view.panels["b"].value
+    view.top.value, view.left.value = 0, 0
+    assert view.panels["b"].value != shown
+    assert view.panels["b"].value == png_bytes(enlarge(b[:10, :10], view.zoom))
+    assert view.panels["b"].layout.width == f"{10 * view.zoom}px"  # natural size, not stretched
+    picture = view.picture()  # the saved picture: both panels, a gap, a caption strip under them
+    assert picture.shape == (10 * view.zoom + 22, 20 * view.zoom + 8, 3)
+    with pytest.raises(ValueError, match="outside a"):
+        view.top.max = 40
+        view.top.value = 35
 
 
-def test_gallery_selectors_change_the_compared_images():
+def test_gallery_selectors_and_crop_change_the_compared_images():
     rng = np.random.default_rng(1)
-    results = {name: {m: rng.integers(0, 256, (16, 16, 3), np.uint8) for m in ("bicubic", "GAN", "HR")}
+    results = {name: {m: rng.integers(0, 256, (60, 80, 3), np.uint8) for m in ("bicubic", "GAN", "HR")}
                for name in ("coffee", "flower")}
-    gallery = Gallery(results)
+    gallery = Gallery(results, crop=(30, 40))
     first = gallery.split.image.value
-    assert (gallery.split.before is results["coffee"]["bicubic"]) and (gallery.split.after is results["coffee"]["HR"])
+    window = (slice(gallery.top.value, gallery.top.value + 30), slice(gallery.left.value, gallery.left.value + 40))
+    assert (gallery.split.before == results["coffee"]["bicubic"][window]).all()
+    assert (gallery.top.value, gallery.left.value) == detail_window(results["coffee"]["HR"], 30, 40)
     gallery.image_choice.value = "flower"
-    assert gallery.split.after is results["flower"]["HR"] and gallery.split.image.value != first
+    assert gallery.split.image.value != first
     gallery.left_choice.value = "GAN"
-    assert gallery.split.before is results["flower"]["GAN"]
-    assert gallery.split.slider.description == "GAN | HR"
+    gallery.top.value, gallery.left.value = 5, 7
+    assert (gallery.split.before == results["flower"]["GAN"][5:35, 7:47]).all()
+    assert (gallery.split.after == results["flower"]["HR"][5:35, 7:47]).all()
+    assert "GAN" in gallery.split.labels.children[0].value
+
+
+def test_results_table_marks_the_best_of_each_column_both_ways():
+    rows = {"bicubic": {"psnr": 28.0, "niqe": 9.4}, "GAN <model>": {"psnr": 27.5, "niqe": 7.1},
+            "PSNR model": {"psnr": 29.6, "niqe": float("nan")}}
+    table = ResultsTable(rows, ("psnr", "niqe"), n_images=2, caption="Y, crop 4", notes={"bicubic": "ref"},
+                         notes_header="paper")
+    page = table._repr_html_()
+    assert "mean of 2 images" in page and "<b>29.60</b>" in page and "<b>7.10</b>" in page
+    assert "<b>28.00</b>" not in page and "GAN &lt;model&gt;" in page and "n/a" in page and "ref" in page
+    text = str(table).splitlines()
+    assert text[0].startswith("mean of 2 images") and "29.60*" in text[4] and "7.10*" in text[3]
+
+
+def test_a_method_keeps_its_colour_across_labels():
+    gan, projected = method_style("GAN model (RRDB)"), method_style("GAN model + back-projection")
+    assert gan["color"] == projected["color"] == method_style("ESRGAN")["color"]
+    assert gan["marker"] != projected["marker"]
+    assert method_style("bicubic")["color"] != gan["color"]
+    assert method_style("my net") == method_style("my net")

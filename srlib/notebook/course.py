@@ -2,7 +2,9 @@
 
 ``srlib course`` executes ``notebooks/NN_*.ipynb`` in order with their default
 (CPU-quick) parameters, writes each executed notebook under ``runs/`` and a summary with one line
-per notebook: status, wall time and the headline its cell tagged ``headline`` printed.
+per notebook: status, wall time and the headline its cell tagged ``headline`` printed. The widgets'
+outputs keep their pictures, not their views (:func:`~srlib.notebook.widgets.static_widget_outputs`):
+``srlib course --out notebooks`` is how the committed notebooks are refreshed.
 ``--set name=value`` overrides a parameter in every notebook that declares it (e.g.
 ``--set ma_model_path=/data/sr-metric/model.mat`` gives notebook 07 its PI column).
 """
@@ -23,6 +25,7 @@ import papermill
 
 from ..paths import REPO_ROOT
 from ..training.config import parse_override
+from .widgets import static_widget_outputs
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 _NUMBERED = re.compile(r"^(\d+)_.*\.ipynb$")
@@ -91,6 +94,10 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None,
         print(f"{notebook.name}: {err.ename}: {err.evalue}", file=sys.stderr)
     finally:
         stop.set()
+    if target.exists():
+        executed = nbformat.read(target, as_version=4)
+        if static_widget_outputs(executed):
+            nbformat.write(executed, target)
     seconds = time.perf_counter() - start
     headline = headline_of(target) if target.exists() and status == "ok" else ""
     return NotebookRun(notebook.name, status, seconds, headline)

@@ -10,6 +10,21 @@ import numpy as np
 from IPython.display import display
 from matplotlib.patches import Rectangle
 
+# one colour per method in every figure of the course; "+ back-projection" keeps its method's colour
+# and changes the marker, and the paper's rows take the colour of the course's counterpart
+METHOD_COLORS = {"bicubic": "#7f7f7f", "EDSR": "#1f77b4", "RDN": "#9467bd", "WDSR-A": "#17becf",
+                 "PSNR model": "#2ca02c", "GAN model": "#d62728", "ESRGAN": "#d62728", "ESRGAN-Pro": "#d62728",
+                 "Real-ESRGAN x4plus": "#ff7f0e", "HR": "#000000"}
+_OTHER_COLORS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939")
+
+
+def method_style(label: str) -> dict:
+    """``color`` and ``marker`` of a method's label (e.g. "GAN model (RRDB) + back-projection")."""
+    back_projected = label.endswith("+ back-projection") or label == "ESRGAN-Pro"
+    base = label.removesuffix(" + back-projection").removesuffix(" (RRDB)").strip()
+    color = METHOD_COLORS.get(base) or _OTHER_COLORS[sum(map(ord, base)) % len(_OTHER_COLORS)]
+    return {"color": color, "marker": "s" if back_projected else "o"}
+
 
 def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, cols: int | None = None,
                 size: float = 2.0, cmap: str | None = None, vmax: float | None = None):

@@ -1,18 +1,28 @@
 """Comparing images in the notebook: a before/after split slider, a zoom on one crop for several
-methods, and a gallery with image and method selectors; each with a static matplotlib figure.
+methods, and a gallery with image, method and crop selectors. Taught in notebooks 04 to 07.
 
-Plain ipywidgets (sliders, dropdowns and an Image), no custom JavaScript, so they work in JupyterLab 4
-and Voila. Every change recomposes the picture in Python. Readers on GitHub, where widgets do not
-run, get the static figures (:func:`before_after_figure`, :func:`zoom_figure`).
+Plain ipywidgets (sliders, dropdowns and Images), no custom JavaScript, so they work in JupyterLab 4
+and Voila. Every change recomposes the picture in Python. Pictures are enlarged by a whole factor with
+nearest-neighbour sampling and shown at their natural size, so a pixel of the output stays a block of
+screen pixels: a judgement of sharpness is never a judgement of the browser's scaling.
+
+Each widget's display also carries a PNG of what it shows (``_repr_mimebundle_``). A saved notebook
+keeps that picture: GitHub shows it, and :func:`static_widget_outputs` (which ``srlib course`` applies)
+removes the widget view that nothing can render once the kernel is gone.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+
 import cv2
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
+
+MAX_WIDTH = 960  # px: what a JupyterLab output area shows without scrolling in a 1280-1400 px window
+GAP = 8  # px between the panels of a crop comparison
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def split_view(before: np.ndarray, after: np.ndarray, position: float, line: int = 2) -> np.ndarray:
@@ -27,6 +37,33 @@ def split_view(before: np.ndarray, after: np.ndarray, position: float, line: int
     return out
 
 
+def integer_zoom(width: int, max_width: int = MAX_WIDTH, minimum: int = 1) -> int:
+    """The largest whole enlargement that keeps ``width`` pixels within ``max_width`` (at least ``minimum``)."""
+    return max(minimum, max_width // max(width, 1))
+
+
+def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
+    """``image`` enlarged ``zoom`` times by repeating pixels (nearest neighbour): pixels stay pixels."""
+    return image if zoom == 1 else image.repeat(zoom, axis=0).repeat(zoom, axis=1)
+
+
+def detail_window(image: np.ndarray, height: int, width: int | None = None) -> tuple[int, int]:
+    """(top, left) of the ``height`` x ``width`` window with the most detail: the largest sum of squared
+    luma gradients, found for every position at once with an integral image. Crops chosen this way
+    show edges and texture, where methods differ, rather than flat background."""
+    width = width or height
+    gray = image.astype(np.float64) if image.ndim == 2 else image[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]
+    if gray.shape[0] < height or gray.shape[1] < width:
+        raise ValueError(f"a {height}x{width} window does not fit in a {gray.shape[0]}x{gray.shape[1]} image")
+    energy = np.zeros_like(gray)
+    energy[:-1, :-1] = np.diff(gray, axis=0)[:, :-1] ** 2 + np.diff(gray, axis=1)[:-1] ** 2
+    integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = (integral[height:, width:] - integral[:-height, width:] - integral[height:, :-width]
+            + integral[:-height, :-width])
+    top, left = np.unravel_index(np.argmax(sums), sums.shape)
+    return int(top), int(left)
+
+
 def png_bytes(image: np.ndarray) -> bytes:
     """PNG encoding of an RGB or gray uint8 image."""
     rgb = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
@@ -36,31 +73,85 @@ def png_bytes(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
+def captioned(image: np.ndarray, caption: str, above: bool = False, right: str = "") -> np.ndarray:
+    """``image`` (RGB uint8) with a white strip of text below it (or above): ``caption`` on the left and
+    ``right`` on the right. For the static pictures of the widgets."""
+    rgb = image if image.ndim == 3 else np.dstack([image] * 3)
+    strip = np.full((22, rgb.shape[1], 3), 255, np.uint8)
+    cv2.putText(strip, caption, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    if right:
+        (text_width, _), _ = cv2.getTextSize(right, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+        cv2.putText(strip, right, (rgb.shape[1] - text_width - 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return np.concatenate([strip, rgb] if above else [rgb, strip])
+
+
+def static_widget_outputs(notebook) -> int:
+    """Make a run's saved outputs readable without a kernel (an nbformat notebook, changed in place):
+    an output with a widget view and a picture keeps the picture; one with a widget view alone (a
+    progress bar, whose saved text is its state when it appeared) is dropped. Returns how many changed.
+    Opened later, the notebook shows pictures where widget views would only say "model not found";
+    running a cell brings its widget back."""
+    changed = 0
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                changed += 1
+                del data[WIDGET_VIEW]
+                if not any(kind.startswith("image/") for kind in data):
+                    continue
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
+    return changed
+
+
+def _image_widget(picture: np.ndarray) -> widgets.Image:
+    """An Image shown at exactly its pixel size (CSS would otherwise stretch it to the output's width)."""
+    image = widgets.Image(format="png")
+    _set_picture(image, picture)
+    return image
+
+
+def _set_picture(image: widgets.Image, picture: np.ndarray) -> None:
+    layout = image.layout
+    layout.width, layout.height = f"{picture.shape[1]}px", f"{picture.shape[0]}px"
+    layout.max_width, layout.object_fit = "none", "none"
+    image.value = png_bytes(picture)
+
+
 class _Widget:
-    """Shows its ``widget`` when it is the value of a notebook cell."""
+    """Shows its ``widget`` when it is the value of a notebook cell, with a PNG of :meth:`picture` beside it."""
 
     widget: widgets.Widget
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
+    def picture(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["image/png"] = base64.b64encode(png_bytes(self.picture())).decode("ascii")
+        return bundle
 
 
 class BeforeAfter(_Widget):
-    """A split slider over two equally sized uint8 images; ``.widget`` is what the notebook shows."""
+    """A split slider over two equally sized uint8 images, enlarged by a whole factor to about
+    ``max_width``; the slider's track spans the picture, so its handle sits over the split line."""
 
     def __init__(self, before: np.ndarray, after: np.ndarray, labels: tuple[str, str] = ("before", "after"),
-                 position: float = 0.5, width: int | None = None) -> None:
-        if before.shape != after.shape:
-            raise ValueError(f"before/after shapes differ: {before.shape} vs {after.shape}")
-        self.before, self.after = before, after
-        self.slider = widgets.FloatSlider(value=position, min=0.0, max=1.0, step=0.01, readout=False,
-                                          description=f"{labels[0]} | {labels[1]}",
-                                          style={"description_width": "initial"},
-                                          layout=widgets.Layout(width=f"{width or before.shape[1]}px"))
-        self.image = widgets.Image(format="png", width=width or before.shape[1])
+                 position: float = 0.5, max_width: int = MAX_WIDTH) -> None:
+        self.max_width = max_width
+        # no description and no readout: the slider's track is all of its width
+        self.slider = widgets.FloatSlider(value=position, min=0.0, max=1.0, step=0.005, readout=False,
+                                          layout=widgets.Layout(margin="0"))
+        self.labels = widgets.HBox([widgets.HTML(), widgets.HTML()],
+                                   layout=widgets.Layout(justify_content="space-between"))
+        self.image = widgets.Image(format="png")
+        self.set_images(before, after, labels)
         self.slider.observe(lambda change: self._draw(), names="value")
-        self._draw()
-        self.widget = widgets.VBox([self.slider, self.image])
+        self.widget = widgets.VBox([self.labels, self.slider, self.image])
         self.widget.add_class("srlib-before-after")
 
     def set_images(self, before: np.ndarray, after: np.ndarray, labels: tuple[str, str] | None = None) -> None:
@@ -68,97 +159,121 @@ class BeforeAfter(_Widget):
         if before.shape != after.shape:
             raise ValueError(f"before/after shapes differ: {before.shape} vs {after.shape}")
         self.before, self.after = before, after
+        self.zoom = integer_zoom(before.shape[1], self.max_width)
+        self.slider.layout.width = self.labels.layout.width = f"{before.shape[1] * self.zoom}px"
         if labels is not None:
-            self.slider.description = f"{labels[0]} | {labels[1]}"
+            self.label_text = labels
+            left, right = (html.escape(text) for text in labels)
+            self.labels.children[0].value = f"<b>&#9664; {left}</b>"
+            self.labels.children[1].value = f"<b>{right} &#9654;</b>"
         self._draw()
 
+    def view(self) -> np.ndarray:
+        """The split picture as shown: enlarged ``zoom`` times."""
+        return enlarge(split_view(self.before, self.after, self.slider.value), self.zoom)
+
+    def picture(self) -> np.ndarray:
+        return captioned(self.view(), self.label_text[0], above=True, right=self.label_text[1])
+
     def _draw(self) -> None:
-        self.image.value = png_bytes(split_view(self.before, self.after, self.slider.value))
+        _set_picture(self.image, self.view())
 
 
-def before_after_figure(before: np.ndarray, after: np.ndarray, labels: tuple[str, str] = ("before", "after"),
-                        position: float = 0.5, size: float = 4.0):
-    """The static version of :class:`BeforeAfter` (for readers without a kernel): a matplotlib figure."""
-    view = split_view(before, after, position)
-    fig, ax = plt.subplots(figsize=(size, size * view.shape[0] / view.shape[1]))
-    ax.imshow(view, cmap="gray" if view.ndim == 2 else None, interpolation="nearest")
-    x = position * view.shape[1]
-    ax.text(x - 6, 12, labels[0], color="white", ha="right", va="top", fontsize=8,
-            bbox={"facecolor": "black", "alpha": 0.5, "pad": 1})
-    ax.text(x + 6, 12, labels[1], color="white", ha="left", va="top", fontsize=8,
-            bbox={"facecolor": "black", "alpha": 0.5, "pad": 1})
-    ax.axis("off")
-    fig.tight_layout(pad=0.1)
-    return fig
-
-
-def zoom_row(images: dict[str, np.ndarray], top: int, left: int, size: int, zoom: int = 3) -> np.ndarray:
-    """The same ``size`` x ``size`` crop of every image, enlarged ``zoom`` x (nearest), side by side with
-    4-pixel gaps: one uint8 picture."""
-    crops = []
-    for name, image in images.items():
-        if top < 0 or left < 0 or top + size > image.shape[0] or left + size > image.shape[1]:
-            raise ValueError(f"crop ({top}, {left}, {size}) falls outside {name} ({image.shape[1]}x{image.shape[0]})")
-        crop = image[top:top + size, left:left + size]
-        crops.append(np.kron(crop, np.ones((zoom, zoom, 1) if crop.ndim == 3 else (zoom, zoom), np.uint8)))
-    gap = np.full((size * zoom, 4, *crops[0].shape[2:]), 255, np.uint8)
-    return np.concatenate([part for crop in crops for part in (crop, gap)][:-1], axis=1)
+def _crop(image: np.ndarray, name: str, top: int, left: int, size: int) -> np.ndarray:
+    if top < 0 or left < 0 or top + size > image.shape[0] or left + size > image.shape[1]:
+        raise ValueError(f"crop ({top}, {left}, {size}) falls outside {name} ({image.shape[1]}x{image.shape[0]})")
+    return image[top:top + size, left:left + size]
 
 
 class CropZoom(_Widget):
-    """One crop of several methods' outputs, side by side and enlarged; sliders move the crop."""
+    """One crop of several methods' outputs, side by side, enlarged a whole number of times (at least 2)
+    and captioned; it opens on the window of most detail in ``reference`` (default: "HR" if given, else
+    the last image), and sliders move it."""
 
-    def __init__(self, images: dict[str, np.ndarray], size: int = 48, zoom: int = 3) -> None:
-        self.images, self.size, self.zoom = images, size, zoom
-        h, w = next(iter(images.values())).shape[:2]
-        self.top = widgets.IntSlider(value=(h - size) // 2, min=0, max=h - size, description="top")
-        self.left = widgets.IntSlider(value=(w - size) // 2, min=0, max=w - size, description="left")
-        self.image = widgets.Image(format="png")
-        self.names = widgets.HTML(" | ".join(images))
+    def __init__(self, images: dict[str, np.ndarray], size: int = 48, zoom: int | None = None,
+                 reference: str | None = None, max_width: int = MAX_WIDTH) -> None:
+        self.images, self.size = images, size
+        self.zoom = zoom or integer_zoom(len(images) * size + GAP * (len(images) - 1), max_width, minimum=2)
+        reference_image = images[reference or ("HR" if "HR" in images else list(images)[-1])]
+        h, w = reference_image.shape[:2]
+        top, left = detail_window(reference_image, size)
+        self.top = widgets.IntSlider(value=top, min=0, max=h - size, description="top")
+        self.left = widgets.IntSlider(value=left, min=0, max=w - size, description="left")
+        self.panels = {name: _image_widget(enlarge(_crop(image, name, top, left, size), self.zoom))
+                       for name, image in images.items()}
+        self.captions = {name: widgets.HTML(f"<div style='text-align:center'>{html.escape(name)}</div>",
+                                            layout=widgets.Layout(width=f"{size * self.zoom}px"))
+                         for name in images}
         for slider in (self.top, self.left):
             slider.observe(lambda change: self._draw(), names="value")
-        self._draw()
-        self.widget = widgets.VBox([widgets.HBox([self.top, self.left]), self.names, self.image])
+        columns = [widgets.VBox([self.panels[name], self.captions[name]]) for name in images]
+        self.widget = widgets.VBox([widgets.HBox([self.top, self.left]),
+                                    widgets.HBox(columns, layout=widgets.Layout(grid_gap=f"{GAP}px"))])
         self.widget.add_class("srlib-crop-zoom")
 
+    def picture(self) -> np.ndarray:
+        panels = [captioned(enlarge(_crop(image, name, self.top.value, self.left.value, self.size), self.zoom),
+                            _fit(name, self.size * self.zoom)) for name, image in self.images.items()]
+        gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
+        return np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
+
     def _draw(self) -> None:
-        self.image.value = png_bytes(zoom_row(self.images, self.top.value, self.left.value, self.size, self.zoom))
+        for name, image in self.images.items():
+            crop = _crop(image, name, self.top.value, self.left.value, self.size)
+            self.panels[name].value = png_bytes(enlarge(crop, self.zoom))
 
 
-def zoom_figure(images: dict[str, np.ndarray], top: int, left: int, size: int = 48, panel: float = 2.0):
-    """The static version of :class:`CropZoom`: one titled panel per method."""
-    fig, axes = plt.subplots(1, len(images), figsize=(panel * len(images), panel), squeeze=False)
-    for ax, (name, image) in zip(axes[0], images.items()):
-        ax.imshow(image[top:top + size, left:left + size], cmap="gray" if image.ndim == 2 else None,
-                  interpolation="nearest")
-        ax.set_title(name, fontsize=8)
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
+def _fit(text: str, width: int) -> str:
+    """``text`` shortened with "..." to fit ``width`` pixels of the static pictures' caption font."""
+    while len(text) > 4 and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] > width - 8:
+        text = text[:-4] + "..."
+    return text
 
 
 class Gallery(_Widget):
-    """Pick an image and two methods; a split slider compares them.
+    """Pick an image, two methods and a crop; a split slider compares them.
 
-    ``results[image][method]`` are equally sized uint8 outputs (the HR image may be one "method")."""
+    ``results[image][method]`` are equally sized uint8 outputs (the HR image may be one "method").
+    The crop (``crop`` = height, width) opens on the window of most detail of the image's last method."""
 
-    def __init__(self, results: dict[str, dict[str, np.ndarray]]) -> None:
-        self.results = results
+    def __init__(self, results: dict[str, dict[str, np.ndarray]], crop: tuple[int, int] = (240, 320),
+                 max_width: int = MAX_WIDTH) -> None:
+        self.results, self.crop = results, crop
         images = list(results)
         methods = list(results[images[0]])
         self.image_choice = widgets.Dropdown(options=images, description="image")
         self.left_choice = widgets.Dropdown(options=methods, value=methods[0], description="left")
         self.right_choice = widgets.Dropdown(options=methods, value=methods[-1], description="right")
-        self.split = BeforeAfter(*self._pair(), labels=self._labels())
-        for choice in (self.image_choice, self.left_choice, self.right_choice):
-            choice.observe(lambda change: self.split.set_images(*self._pair(), labels=self._labels()), names="value")
+        self.top = widgets.IntSlider(description="top")
+        self.left = widgets.IntSlider(description="left")
+        self._place_crop()
+        self.split = BeforeAfter(*self._pair(), labels=self._labels(), max_width=max_width)
+        self.image_choice.observe(lambda change: self._place_crop(), names="value")
+        for control in (self.image_choice, self.left_choice, self.right_choice, self.top, self.left):
+            control.observe(lambda change: self.split.set_images(*self._pair(), labels=self._labels()), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.image_choice, self.left_choice, self.right_choice]),
-                                    self.split.widget])
+                                    widgets.HBox([self.top, self.left]), self.split.widget])
         self.widget.add_class("srlib-gallery")
+
+    def _place_crop(self) -> None:
+        """Limits of the crop sliders for the chosen image, and the crop on its detail."""
+        image = list(self.results[self.image_choice.value].values())[-1]
+        height, width = min(self.crop[0], image.shape[0]), min(self.crop[1], image.shape[1])
+        top, left = detail_window(image, height, width)
+        with self.top.hold_trait_notifications(), self.left.hold_trait_notifications():
+            self.top.max, self.left.max = image.shape[0] - height, image.shape[1] - width
+            self.top.value, self.left.value = top, left
 
     def _pair(self) -> tuple[np.ndarray, np.ndarray]:
         outputs = self.results[self.image_choice.value]
-        return outputs[self.left_choice.value], outputs[self.right_choice.value]
+        first = outputs[self.left_choice.value]
+        height, width = min(self.crop[0], first.shape[0]), min(self.crop[1], first.shape[1])
+        window = (slice(self.top.value, self.top.value + height), slice(self.left.value, self.left.value + width))
+        return outputs[self.left_choice.value][window], outputs[self.right_choice.value][window]
 
     def _labels(self) -> tuple[str, str]:
         return self.left_choice.value, self.right_choice.value
+
+    def picture(self) -> np.ndarray:
+        return captioned(self.split.picture(), f"{self.image_choice.value} (crop at top {self.top.value}, "
+                                               f"left {self.left.value})", above=True)
