@@ -13,11 +13,13 @@ import sys
 from . import __version__
 from .paths import DATASET_ROOT, REPO_ROOT, shown
 
-# srlib.models.ARCHITECTURES and srlib.training.PRESETS / STAGES, written out so that --help needs no torch
+# srlib.models.ARCHITECTURES, srlib.training.PRESETS / STAGES and srlib.inference.PRECISIONS, written out so
+# that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
                  "srn_deblur", "srn_deblur_small", "srresnet", "srresnet_nobn", "wdsr_a", "wdsr_a_small")
 PRESETS = ("quick", "course", "esrgan", "paper", "srgan")
 STAGES = ("psnr", "gan")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -101,7 +103,8 @@ def _add_use_commands(sub) -> None:
     p.add_argument("--arch", metavar="ARCH",
                    help=f"override the architecture read from the weights: {', '.join(ARCHITECTURES)}")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    p.add_argument("--fp32", action="store_true", help="run in fp32 on CUDA too (default there: fp16)")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="auto: fp16 on CUDA, fp32 on the CPU; bf16 pays on CPUs with native bf16 (make bench says)")
     p.add_argument("--suffix", default="", help="appended to each output name in a folder run, e.g. _x4")
     p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
     p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
@@ -206,7 +209,7 @@ def _upscale(args) -> int:
     from .inference import upscale_files
 
     written = upscale_files(args.input, args.output, args.model, args.scale, arch=args.arch, tile=args.tile,
-                            self_ensemble=args.self_ensemble, device=args.device, fp32=args.fp32,
+                            self_ensemble=args.self_ensemble, device=args.device, precision=args.precision,
                             suffix=args.suffix, overwrite=args.overwrite, skip_existing=args.skip_existing)
     print(f"written {len(written)} image(s)")
     return 0

@@ -60,5 +60,5 @@ def test_upscale_runs_on_cuda_in_fp16_by_default(tmp_path, capsys):
     args = ["upscale", "-i", str(tmp_path / "a.png"), "--model", str(tmp_path / "g.pth")]
     assert main(args + ["-o", str(tmp_path / "half.png")]) == 0
     assert "on cuda (float16)" in capsys.readouterr().out
-    assert main(args + ["-o", str(tmp_path / "full.png"), "--fp32", "--device", "cuda"]) == 0
+    assert main(args + ["-o", str(tmp_path / "full.png"), "--precision", "fp32", "--device", "cuda"]) == 0
     assert "on cuda (float32)" in capsys.readouterr().out

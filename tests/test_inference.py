@@ -1,9 +1,11 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
 
 from srlib.data import imresize
-from srlib.inference import super_resolve, tiled_forward, upscale
+from srlib.inference import precision_dtype, super_resolve, tiled_forward, upscale
 from srlib.models import build_model
 
 
@@ -47,10 +49,25 @@ def test_self_ensemble_averages_the_eight_transforms(model):
     assert ensemble.shape == plain.shape and not torch.allclose(ensemble, plain)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_reduced_precision_is_refused_on_cpu(model, dtype):
-    with pytest.raises(ValueError, match="only for CUDA"):
-        super_resolve(model, torch.rand(1, 3, 8, 8), 4, dtype=dtype)
+def test_precision_choices_per_device():
+    assert precision_dtype("auto", "cpu") == torch.float32 and precision_dtype("auto", "cuda") == torch.float16
+    assert precision_dtype("bf16", "cpu") == torch.bfloat16 and precision_dtype("fp32", "cuda") == torch.float32
+    with pytest.raises(ValueError, match="fp16 is for CUDA only"):
+        precision_dtype("fp16", "cpu")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        precision_dtype("int8", "cpu")
+
+
+def test_fp16_is_refused_on_the_cpu_and_bf16_runs_close_to_fp32():
+    torch.manual_seed(0)
+    network = build_model("rrdbnet", num_block=1, num_feat=16, num_grow_ch=8)
+    x = torch.rand(1, 3, 16, 16)
+    with pytest.raises(ValueError, match="float16 is for CUDA only"):
+        super_resolve(copy.deepcopy(network), x, 4, dtype=torch.float16)
+    exact = super_resolve(copy.deepcopy(network), x, 4)
+    reduced = super_resolve(copy.deepcopy(network), x, 4, dtype=torch.bfloat16)
+    assert reduced.dtype == torch.float32 and reduced.shape == exact.shape
+    assert 0 < (reduced - exact).abs().max() < 0.05  # bf16 keeps 8 bits of mantissa: close, not equal
 
 
 @pytest.mark.parametrize("shape, dtype", [((20, 18), np.uint8), ((20, 18, 3), np.uint8), ((20, 18, 4), np.uint8),

@@ -4,6 +4,7 @@ import ast
 import re
 
 import nbformat
+import pytest
 import tomllib
 import yaml
 from jupyter_client.kernelspec import KernelSpecManager
@@ -85,7 +86,7 @@ def test_course_runner_executes_and_summarises(tmp_path):
     assert summary[0].startswith("ok") and "headline: 6 units" in summary[0] and summary[1].startswith("FAILED")
     assert headline_of(tmp_path / "runs" / "01_good.ipynb") == "headline: 6 units"
     saved = nbformat.read(tmp_path / "runs" / "01_good.ipynb", as_version=4).cells[3].outputs
-    assert set(saved[0].data) == {"image/png", "text/plain"}  # the widget's picture, not its dead view
+    assert set(saved[0].data) == {"image/jpeg", "text/plain"}  # the widget's picture, not its dead view
     # an override reaches the notebooks that declare it, and only those
     runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
     assert runs[0].headline == "headline: 10 units"
@@ -126,3 +127,11 @@ def test_every_chapter_module_says_which_notebook_teaches_it():
         for module in sorted((REPO_ROOT / "srlib" / package).glob("*.py")):
             docstring = ast.get_docstring(ast.parse(module.read_text())) or ""
             assert re.search(r"[Tt]aught\s+in\s+notebooks?\s+\d\d", docstring), f"{package}/{module.name}"
+
+
+def test_a_missing_committed_model_is_named_not_replaced_by_a_quick_run(tmp_path):
+    from srlib.notebook import ensure_course_runs
+
+    with pytest.raises(FileNotFoundError, match="make weights"):
+        ensure_course_runs(str(tmp_path / "course-psnr"), "weights/course-gan")
+    assert not (tmp_path / "course-psnr").exists()

@@ -77,7 +77,7 @@ def test_each_widget_saves_a_picture_of_itself_beside_its_view():
                    Gallery({"x": {"a": image, "HR": image + 50}}, crop=(30, 40))):
         bundle = widget._repr_mimebundle_()
         assert WIDGET_VIEW in bundle
-        picture = decoded(base64.b64decode(bundle["image/png"]))
+        picture = decoded(base64.b64decode(bundle["image/jpeg"]))
         assert picture.shape[0] > 40 and picture.shape[1] >= 60  # the view and its captions
 
 
@@ -92,7 +92,7 @@ def test_static_widget_outputs_keeps_the_picture_and_drops_the_dead_view():
     notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("no outputs")])
     assert static_widget_outputs(notebook) == 2
     assert len(cell.outputs) == 2  # the view without a picture (a progress bar) is gone
-    assert set(cell.outputs[0].data) == {"image/png", "text/plain"} and cell.outputs[1] == text
+    assert set(cell.outputs[0].data) == {"image/jpeg", "text/plain"} and cell.outputs[1] == text
 
 
 def test_training_curves_and_live_plot():

@@ -24,7 +24,7 @@ from ..models.released import PRETRAINED, load_pretrained
 from ..models.weights import CheckpointError, load_weights, read_weights
 from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
-from .tiles import upscale
+from .tiles import precision_dtype, upscale
 
 MIN_TILE = 32
 
@@ -77,10 +77,11 @@ def load_generator(source: str | Path, scale: int | None = None, arch: str | Non
 
 def upscale_files(source: str | Path, target: str | Path, model: str | Path, scale: int | None = None, *,
                   arch: str | None = None, tile: int | None = None, self_ensemble: bool = False,
-                  device: str = "auto", fp32: bool = False, suffix: str = "", overwrite: bool = False,
+                  device: str = "auto", precision: str = "auto", suffix: str = "", overwrite: bool = False,
                   skip_existing: bool = False, progress: bool = True) -> list[Path]:
     """Upscale one image (``target`` is a file) or every image of a folder (into ``target``, each named
-    ``stem + suffix``). On CUDA the network runs in fp16 unless ``fp32``.
+    ``stem + suffix``). ``precision``: ``auto`` (fp16 on CUDA, fp32 on the CPU), ``fp32``, ``bf16`` or ``fp16``
+    (CUDA only).
 
     Existing outputs are never replaced unless ``overwrite`` (``skip_existing`` leaves them and does the
     rest: an interrupted folder run resumes); that is checked for every file before any work starts, so a
@@ -106,9 +107,9 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
         raise FileExistsError(f"output exists (use --overwrite to replace, --skip-existing to keep): "
                               f"{', '.join(taken[:5])}")
     torch_device = pick_device(device)
+    dtype = precision_dtype(precision, torch_device)  # a wrong choice is refused before the model loads
     network, scale, description = load_generator(model, scale, arch)
     network = network.to(torch_device)
-    dtype = torch.float16 if torch_device.type == "cuda" and not fp32 else torch.float32
     if progress:
         print(f"{description} on {torch_device} ({str(dtype).removeprefix('torch.')})")
     written, failed = [], []

@@ -1,8 +1,9 @@
 """Upscaling images with a trained generator: any size (overlapping tiles), gray / RGB / RGBA,
 8- or 16-bit, optional x8 self-ensemble.
 
-On the CPU everything runs in fp32 (half precision there is slow or unsupported); on CUDA the
-model runs in fp16 unless told otherwise.
+Precision (:func:`precision_dtype`): ``auto`` is fp16 on CUDA and fp32 on the CPU; bf16 on the CPU is
+there on request, fast only where the CPU has it natively (:mod:`srlib.hardware`; ``make bench``
+measures its speed and quality on this machine); fp16 is for CUDA only.
 
 Taught in notebook 02.
 """
@@ -15,6 +16,20 @@ from torch import nn
 
 from ..data.image_io import from_float, image_to_tensor, split_alpha, to_float, to_rgb
 from ..data.resize import imresize
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def precision_dtype(precision: str, device: torch.device | str) -> torch.dtype:
+    """The dtype a network runs in for ``precision`` (one of :data:`PRECISIONS`) on ``device``."""
+    device = torch.device(device)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError("fp16 is for CUDA only; on the CPU use bf16 (fast where the CPU has native bf16) or fp32")
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 def _d4(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
@@ -87,15 +102,16 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
                   self_ensemble: bool = False, dtype: torch.dtype | None = None) -> torch.Tensor:
     """Model output for a batch (N, 3, H, W) in [0, 1], as float32.
 
-    ``dtype`` is the precision the model runs in: fp32 on the CPU (the only choice there), fp16 on
-    CUDA by default (``torch.bfloat16`` or ``torch.float32`` on request).
+    ``dtype`` is the precision the model runs in: by default fp16 on CUDA and fp32 on the CPU
+    (:func:`precision_dtype`); bf16 on either on request.
 
     The model is put in eval mode and converted in place (dtype; channels-last on the CPU).
     """
     device = next(model.parameters(), torch.empty(0)).device  # parameter-free models run on the CPU
-    dtype = dtype or (torch.float16 if device.type == "cuda" else torch.float32)
-    if dtype != torch.float32 and device.type != "cuda":
-        raise ValueError(f"{dtype} is only for CUDA; the CPU path runs in float32")
+    dtype = dtype or precision_dtype("auto", device)
+    if dtype == torch.float16 and device.type != "cuda":
+        raise ValueError("float16 is for CUDA only; on the CPU use bfloat16 (fast where the CPU has native bf16) "
+                         "or float32")
     model = model.to(dtype).eval()
     x = x.to(device=device, dtype=dtype)
     if device.type == "cpu":

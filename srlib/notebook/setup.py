@@ -17,9 +17,18 @@ def setup(threads: int = 2) -> None:
     torch.set_num_threads(threads)
 
 
+NOTEBOOK_RUNS = ("runs/04_psnr_pretraining", "runs/05_gan_finetuning")  # where notebooks 04 and 05 train
+
+
 def ensure_course_runs(psnr_run: str, gan_run: str, seed: int = 0) -> None:
-    """Train notebook 04's PSNR model and notebook 05's GAN model with their default settings, unless
-    ``psnr_run`` / ``gan_run`` already hold them (a later notebook can then run on its own)."""
+    """Make sure both models exist. Notebook 04's PSNR model and notebook 05's GAN model are trained here
+    with those notebooks' default settings when their folders (:data:`NOTEBOOK_RUNS`) are empty, so a later
+    notebook can run on its own; any other folder, such as the committed ``weights/course-*``, must
+    already hold a trained generator."""
+    for run, own in zip((psnr_run, gan_run), NOTEBOOK_RUNS):
+        if run != own and not (REPO_ROOT / run / GENERATOR).exists():
+            raise FileNotFoundError(f"{run} holds no {GENERATOR}: `make weights` trains the course's models into "
+                                    f"weights/, or pass {own!r} to use notebooks 04 and 05's")
     common = dict(model_args={"num_block": 3}, seed=seed)
     if not (REPO_ROOT / psnr_run / GENERATOR).exists():
         train(preset("quick", "psnr", run_dir=psnr_run, **common))
