@@ -101,10 +101,12 @@ def test_too_few_samples_for_a_batch_is_a_clear_error():
         next(batch_schedule(6, 4, ProcessGroup(0, 0, 2), seed=0, start_iteration=0))
 
 
-@pytest.mark.parametrize("stage", ["psnr", "gan"])
-def test_resume_is_bit_identical_to_an_uninterrupted_run(tiny_data, tmp_path, stage):
-    # the GAN stage with the discriminator's augmentation: its random draws must resume too
+@pytest.mark.parametrize(("stage", "precision"), [("psnr", "fp32"), ("gan", "fp32"), ("psnr", "bf16"), ("gan", "bf16")])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tiny_data, tmp_path, stage, precision):
+    # the GAN stage with the discriminator's augmentation: its random draws must resume too; bf16 autocast
+    # on the CPU as on a CPU with native bf16 (where it is fast; here it may be emulated, the result is the same)
     extra = {"perceptual": "efficientnet-lite0", "d_augment": True} if stage == "gan" else {}
+    extra["precision"] = precision
     train(tiny_config(tiny_data, tmp_path / "straight", stage, iterations=6, **extra), progress=False)
     train(tiny_config(tiny_data, tmp_path / "resumed", stage, iterations=3, **extra), progress=False)
     assert load_checkpoint(tmp_path / "resumed" / CHECKPOINT)["iteration"] == 3
@@ -360,3 +362,14 @@ def test_a_full_disk_is_named_plainly(tmp_path):
     with pytest.raises(OSError, match="cannot write .*ckpt.pt: No space left on device") as caught:
         replace_atomically(tmp_path / "ckpt.pt", full)
     assert caught.value.errno == errno.ENOSPC and not list(tmp_path.iterdir())
+
+
+def test_bf16_autocast_trains_on_the_cpu_and_fp16_is_refused_there(tiny_data, tmp_path):
+    runs = {p: train(tiny_config(tiny_data, tmp_path / p, iterations=2, precision=p), progress=False)
+            for p in ("fp32", "bf16")}
+    exact, reduced = (read_state_dict(runs[p] / GENERATOR) for p in ("fp32", "bf16"))
+    gaps = [float((exact[k] - reduced[k]).abs().max()) for k in exact]
+    assert max(gaps) > 0  # autocast did round: not the fp32 run
+    assert max(gaps) < 1e-2  # two Adam steps of 2e-4 apart at most
+    with pytest.raises(ValueError, match="fp16 is for CUDA only"):
+        train(tiny_config(tiny_data, tmp_path / "fp16", iterations=1, precision="fp16", device="cpu"), progress=False)

@@ -78,7 +78,7 @@ class TrainConfig:
     val_tile: int | None = None  # tile size for validation forwards (LR pixels); None = whole images
     seed: int = 0
     device: str = "auto"  # auto, cpu or cuda
-    precision: str = "fp32"  # fp32, bf16 or fp16 (the last two on CUDA only)
+    precision: str = "fp32"  # fp32, bf16 (CUDA, or a CPU with native bf16) or fp16 (CUDA only)
     threads: int | None = None  # torch CPU threads per process
     ddp_timeout_s: int = 300  # a collective waiting longer than this ends the run
 

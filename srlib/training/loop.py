@@ -31,6 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from .. import hardware
 from ..data.dataset import PairedImageDataset
 from ..data.image_io import check_headers
 from ..losses import GeneratorObjective, PerceptualLoss, gan_d_loss, gan_g_loss, pixel_loss, ragan_d_loss, ragan_g_loss
@@ -65,7 +66,7 @@ class TrainingRun:
     pixel: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     objective: GeneratorObjective | None  # GAN stage: Eq. 1
     d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
-    amp_dtype: torch.dtype | None  # bf16 / fp16 autocast on CUDA; None = fp32
+    amp_dtype: torch.dtype | None  # bf16 autocast (CUDA or CPU) or fp16 (CUDA); None = fp32
 
     @property
     def gan(self) -> bool:
@@ -102,6 +103,14 @@ def pick_device(name: str, local_rank: int) -> torch.device:
     return torch.device(name)
 
 
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of ``precision`` on ``device`` (None = fp32): bf16 on CUDA or the CPU (where it
+    pays only with native bf16, see :mod:`srlib.hardware`), fp16 on CUDA only."""
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError("precision fp16 is for CUDA only; on the CPU use bf16 (fast with native bf16) or fp32")
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+
 def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, run_dir: Path,
               resuming: bool) -> TrainingRun:
     """Networks, optimisers, AMP scaler and losses of ``config``, the same in every process."""
@@ -117,7 +126,7 @@ def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, ru
     ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas) if gan else None
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision) if device.type == "cuda" else None
+    amp_dtype = autocast_dtype(config.precision, device)
     # fp16 gradients underflow: the scaler multiplies the loss before backward and divides the gradients
     # before the step (skipping steps whose gradients overflowed). bf16 has fp32's range and needs none.
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -340,6 +349,10 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
     if group.is_main:
         (run_dir / "config.json").write_text(config.to_json())
     val_pairs = validation_pairs(config) if group.is_main else []
+    if group.is_main and progress:
+        print(f"{config.stage} stage on {device}, {config.precision}: {hardware.describe()}", flush=True)
+        if run.amp_dtype == torch.bfloat16 and device.type == "cpu" and not hardware.native_cpu_bf16():
+            print("note: this CPU has no native bf16: bf16 is emulated and far slower than fp32 here", flush=True)
     if group.is_main and start == 0:  # the starting point: bicubic and the untrained (or init_from) generator
         write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale, with_niqe=run.gan),
                             **run.validate(val_pairs)})
