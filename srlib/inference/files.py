@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from ..data.image_io import ImageReadError, check_writable_suffix, list_images, read_image, write_image
 from ..models.detect import model_for_weights
 from ..models.registry import build_model
-from ..models.released import PRETRAINED, load_pretrained
+from ..models.released import COURSE_WEIGHTS, PRETRAINED, course_weights, load_pretrained
 from ..models.weights import CheckpointError, load_weights, read_weights
 from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
@@ -41,12 +41,14 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def load_generator(source: str | Path, scale: int | None = None, arch: str | None = None) -> tuple[nn.Module, int, str]:
-    """The network of ``source`` (a released network's name, a run directory or a weights file) in eval mode,
+    """The network of ``source`` (a course or released network's name, a run directory or a weights file) in eval mode,
     its scale and a description.
 
     ``scale`` must agree with what the run or the weights say; where the weights cannot tell (x2 and x3
     nearest-neighbour RRDBNets look alike), it decides.
     """
+    if str(source) in COURSE_WEIGHTS and not Path(source).exists():
+        source = course_weights(str(source))
     if str(source) in PRETRAINED and not Path(source).exists():
         if scale not in (None, 4):
             raise CheckpointError(f"{source} is a x4 network, not x{scale}")

