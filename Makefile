@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
+SHELL := /bin/bash  # `make bench` needs pipefail
 STAMP := $(VENV)/.installed
 
 .PHONY: setup course test lab bench weights clean
@@ -35,10 +36,11 @@ weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
 	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
 
+# each benchmark prints its ratios (kept in runs/bench/NAME.txt) and writes runs/bench/NAME.json
 bench: setup
-	$(BIN)/python benchmarks/bench_resize.py
-	$(BIN)/python benchmarks/bench_inference.py
-	$(BIN)/python benchmarks/bench_train.py
+	mkdir -p runs/bench
+	set -o pipefail; for name in precision resize inference train; do \
+		$(BIN)/python benchmarks/bench_$$name.py | tee runs/bench/$$name.txt || exit 1; done
 
 clean:
 	rm -rf runs .pytest_cache

@@ -24,6 +24,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from record import write_record  # noqa: E402
+
+from srlib import hardware  # noqa: E402
 from srlib.inference import super_resolve  # noqa: E402
 from srlib.models import (
     RRDBNet,  # noqa: E402
@@ -83,7 +86,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}; {hardware.describe()}")
+    record = {"forward": [], "tiled_memory": []}
     for size in args.sizes:
         plain = RRDBNet().eval()
         ours = copy.deepcopy(plain)
@@ -105,6 +109,8 @@ def main() -> None:
             rate = flops / t / 1e9
             print(f"  {label:<19}: {t:7.2f} s  {rate:6.1f} GFLOP/s  = {rate / peak:4.0%} of GEMM")
         print(f"  speed-up {p / o:.2f}x, max |difference| {diff:.1e}")
+        record["forward"].append({"lr_size": size, "gemm_gflops": peak, "plain_seconds": p, "srlib_seconds": o,
+                                  "gflop_per_forward": flops / 1e9, "max_difference": diff})
     root = str(Path(__file__).resolve().parent.parent)
     for size in (256, 1024):
         out = subprocess.run([sys.executable, "-c", MEMORY_CHILD.format(root=root, size=size, tile=args.tile)],
@@ -113,6 +119,9 @@ def main() -> None:
         print(f"tiled x4, LR {size}x{size}, tile {args.tile}: peak RSS {peak / 1024:7.1f} MiB, "
               f"{(peak - before) / 1024:6.1f} MiB above the start, of which the output tensor "
               f"{output_kib / 1024:.1f} MiB: working memory {(peak - before - output_kib) / 1024:.1f} MiB")
+        record["tiled_memory"].append({"lr_size": size, "tile": args.tile,
+                                       "working_mib": (peak - before - output_kib) / 1024})
+    write_record("inference", record)
 
 
 if __name__ == "__main__":

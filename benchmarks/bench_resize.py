@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from record import write_record  # noqa: E402
+
 from srlib.data import imresize  # noqa: E402
 from tests.matlab_oracle import oracle_imresize  # noqa: E402
 
@@ -63,6 +65,8 @@ def main() -> None:
     vs_cv = median["srlib imresize"] / median["OpenCV INTER_AREA"]
     print(f"ratio oracle / srlib      = {speedup:6.1f}x   (target >= 20x: {'met' if speedup >= 20 else 'NOT met'})")
     print(f"ratio srlib / OpenCV area = {vs_cv:6.2f}x   (target <= 3x: {'met' if vs_cv <= 3 else 'NOT met'})")
+    write_record("resize", {"median_ms": {k: v * 1e3 for k, v in median.items()}, "max_error_vs_oracle": error,
+                            "oracle_over_srlib": speedup, "srlib_over_opencv_area": vs_cv})
 
 
 if __name__ == "__main__":
