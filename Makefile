@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
-SHELL := /bin/bash  # `make bench` needs pipefail
+# bash: `make bench` needs pipefail
+SHELL := /bin/bash
 STAMP := $(VENV)/.installed
 
 .PHONY: setup course test lab bench weights clean
