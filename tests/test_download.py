@@ -8,9 +8,12 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import torch
 
+import srlib.losses.perceptual
 from srlib.data import DownloadError, fetch_dataset, load_manifest
 from srlib.data.download import RemoteDataset, download, safe_extract, sha256_of
+from srlib.losses.perceptual import VGG19_FILE, find_vgg19_weights
 
 
 class Server:
@@ -213,3 +216,38 @@ def test_a_refused_extraction_leaves_no_staging_folder(tmp_path):
         fetch_dataset("evil", tmp_path / "root", manifest=manifest, archive=tmp_path / "evil.zip")
     assert not list((tmp_path / "root").glob(".*extracting"))
     assert (tmp_path / "evil.zip").exists()  # the user's own archive is never removed
+
+
+def weights_bytes() -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"features.0.weight": torch.ones(2, 3, 3, 3), "features.0.bias": torch.zeros(2)}, buffer)
+    return buffer.getvalue()
+
+
+def test_a_weights_file_is_downloaded_checked_and_kept_as_it_is(tmp_path, server, monkeypatch):
+    data = weights_bytes()
+    server.files["/vgg19-dcbb9e9d.pth"] = data
+    manifest = {"vgg19": RemoteDataset(name="vgg19", url=server.url + "/vgg19-dcbb9e9d.pth",
+                                       filename="vgg19-dcbb9e9d.pth", size=len(data), sha256=None, description="t",
+                                       homepage="http://127.0.0.1/", licence="t", kind="weights")}
+    folder = fetch_dataset("vgg19", tmp_path, manifest=manifest, progress=False)
+    assert (folder / "vgg19-dcbb9e9d.pth").read_bytes() == data and (folder / ".complete").exists()
+    monkeypatch.setattr(srlib.losses.perceptual, "DATASET_ROOT", tmp_path)
+    assert find_vgg19_weights() == folder / "vgg19-dcbb9e9d.pth"  # where the perceptual loss looks
+
+
+def test_a_file_that_is_not_weights_is_refused_and_not_kept(tmp_path, server):
+    server.files["/model.pth"] = b"<html>sign in to download</html>"
+    manifest = {"model": RemoteDataset(name="model", url=server.url + "/model.pth", filename="model.pth", size=None,
+                                       sha256=None, description="t", homepage="http://127.0.0.1/", licence="t",
+                                       kind="weights")}
+    with pytest.raises(DownloadError, match="not a weights file"):
+        fetch_dataset("model", tmp_path, manifest=manifest, progress=False)
+    assert not (tmp_path / "archives" / "model.pth").exists() and not (tmp_path / "model").exists()
+
+
+def test_the_manifest_lists_the_weights_the_course_uses():
+    manifest = load_manifest()
+    weights = {name for name, entry in manifest.items() if entry.kind == "weights"}
+    assert {"vgg19", "realesrgan_x4plus_pth", "esrgan_x4"} <= weights
+    assert manifest["vgg19"].filename == VGG19_FILE

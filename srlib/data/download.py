@@ -36,7 +36,8 @@ class DownloadError(OSError):
 
 @dataclass(frozen=True)
 class RemoteDataset:
-    """One downloadable archive as recorded in the manifest."""
+    """One download as recorded in the manifest: an archive to extract, or (``kind`` "weights") a network's
+    weights file, kept as it is once it has loaded as weights (``torch.load(weights_only=True)``)."""
 
     name: str
     url: str | None
@@ -46,6 +47,7 @@ class RemoteDataset:
     description: str
     homepage: str
     licence: str
+    kind: str = "archive"
 
 
 def load_manifest(path: str | Path = MANIFEST) -> dict[str, RemoteDataset]:
@@ -194,6 +196,25 @@ def _ends_like_a_tar(archive: Path) -> bool:
         return size >= 1024 and not f.read().strip(b"\0")
 
 
+def _keep_weights(source: str | Path, target: Path, downloaded: bool) -> Path:
+    """Check that ``source`` loads as weights, then copy it into ``target`` (marked complete); returns ``target``."""
+    from ..models.weights import CheckpointError, read_state_dict  # torch only for weights
+
+    try:
+        read_state_dict(source)
+    except CheckpointError as err:
+        if downloaded:  # the cached copy is bad: the next run fetches it anew (a user's own file is kept)
+            Path(source).unlink(missing_ok=True)
+        raise DownloadError(f"{source} is not a weights file: {err}") from err
+    staging = target.parent / f".{target.name}.copying"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    shutil.copyfile(source, staging / Path(source).name)
+    os.replace(staging, target)
+    (target / ".complete").write_text(sha256_of(target / Path(source).name) + "\n")
+    return target
+
+
 def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteDataset] | None = None,
                   archive: str | Path | None = None, progress: bool = True) -> Path:
     """Download (or take the given ``archive``), verify and extract dataset ``name`` under ``root``.
@@ -223,6 +244,8 @@ def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteData
                            sha256=entry.sha256, progress=progress)
     elif entry.sha256 is not None and sha256_of(archive) != entry.sha256:
         raise DownloadError(f"{archive} does not match the recorded sha256 of {name}")
+    if entry.kind == "weights":
+        return _keep_weights(archive, target, downloaded)
     try:
         verify_archive(archive)
     except DownloadError:

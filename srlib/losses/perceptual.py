@@ -1,10 +1,11 @@
 """Feature networks for the perceptual loss: VGG19 (ESRGAN's choice) or an offline stand-in.
 
 ESRGAN compares VGG19 ``conv5_4`` features *before* the ReLU, on ImageNet-normalised images. The
-VGG19 weights are torchvision's ``vgg19-dcbb9e9d.pth``: pass its path, or keep it in the torch hub
-checkpoint cache (``torch.hub.get_dir()/checkpoints``). Where that file is absent, the ImageNet-trained
-EfficientNet-Lite0 that ships inside a pip package serves instead, and says so once. Random weights
-are used only when asked for by name.
+VGG19 weights are torchvision's ``vgg19-dcbb9e9d.pth``: pass its path, fetch it with ``srlib download
+vgg19`` (into the datasets folder), or keep it in the torch hub checkpoint cache
+(``torch.hub.get_dir()/checkpoints``). Where that file is absent, the ImageNet-trained EfficientNet-Lite0
+that ships inside a pip package serves instead, and says so once. Random weights are used only when
+asked for by name.
 
 Taught in notebooks 03 and 05.
 """
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 from ..models.weights import CheckpointError, read_state_dict
+from ..paths import DATASET_ROOT
 from .pixel import check_images
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
@@ -53,11 +55,12 @@ def vgg19_features(up_to: str = "conv5_4") -> nn.Sequential:
 
 
 def find_vgg19_weights(path: str | Path | None = None) -> Path | None:
-    """The given VGG19 file, or torchvision's file in the torch hub cache, or None."""
+    """The given VGG19 file, or torchvision's file where ``srlib download vgg19`` puts it (the datasets
+    folder) or in the torch hub cache, or None."""
     if path is not None:
         return Path(path)
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE
-    return cached if cached.is_file() else None
+    places = (DATASET_ROOT / "vgg19" / VGG19_FILE, Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE)
+    return next((place for place in places if place.is_file()), None)
 
 
 class _Normalised(nn.Module):
@@ -121,8 +124,8 @@ def feature_network(name: str = "auto", layer: str = "conv5_4",
         body = vgg19_features(layer)
         if name == "vgg19":
             if weights is None:
-                raise CheckpointError(f"VGG19 weights not found: pass the path of {VGG19_FILE} or put it in "
-                                      f"{Path(torch.hub.get_dir()) / 'checkpoints'}")
+                raise CheckpointError(f"VGG19 weights not found: `srlib download vgg19` fetches {VGG19_FILE}; "
+                                      f"or pass its path, or put it in {Path(torch.hub.get_dir()) / 'checkpoints'}")
             state = read_state_dict(weights)
             body.load_state_dict({k[len("features."):]: v for k, v in state.items()
                                   if k.startswith("features.") and int(k.split(".")[1]) < len(body)})
