@@ -145,7 +145,7 @@ def _download(args) -> int:
     manifest = load_manifest()
     if args.name is None:
         for entry in manifest.values():
-            print(f"{entry.name:<16} {entry.description}\n{'':<16} licence: {entry.licence}")
+            print(f"{entry.name:<22} {entry.description}\n{'':<22} licence: {entry.licence}")
         return 0
     if args.name in manifest:  # the terms come before the bytes
         print(f"{args.name}: licence: {manifest[args.name].licence} ({manifest[args.name].homepage})")
