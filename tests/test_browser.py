@@ -32,6 +32,7 @@ if CHROMIUM is None and os.environ.get("CI") != "1":
     pytest.skip("Chromium not installed (apt-get install chromium); CI installs it", allow_module_level=True)
 
 SCREENSHOTS = REPO_ROOT / "runs" / "browser"
+COMMITTED = ("04_psnr_pretraining.ipynb", "07_evaluation.ipynb")  # the notebooks with the most widgets
 PHOTOS = '''
 from srlib.data import make_lr, read_image
 from srlib.data.resize import imresize
@@ -83,9 +84,15 @@ def jupyterlab(tmp_path):
     root.mkdir()
     nbformat.write(_notebook([PHOTOS, SLIDER, ZOOM]), root / "widgets.ipynb")
     nbformat.write(_saved_widget_notebook(), root / "saved.ipynb")
+    for name in COMMITTED:  # as a reader finds them: saved outputs, not run
+        shutil.copy(REPO_ROOT / "notebooks" / name, root / name)
     quiet = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     quiet.parent.mkdir(parents=True)
     quiet.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # every cell in the page, not only those in view: the test counts a whole notebook's pictures
+    windowing = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    windowing.parent.mkdir(parents=True)
+    windowing.write_text(json.dumps({"windowingMode": "none"}))
     port, token = _free_port(), "srlib-browser-test"
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
@@ -185,3 +192,22 @@ def test_a_saved_notebook_shows_pictures_for_its_widgets_and_opens_unmodified(br
     page.screenshot(path=SCREENSHOTS / "saved_notebook.png", full_page=True)
     assert not page.locator(".jp-OutputArea-output", has_text="model not found").count()
     assert page.evaluate("window.jupyterapp.shell.currentWidget.context.model.dirty") is False
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_a_committed_notebook_shows_its_widgets_as_pictures_without_a_kernel(browser_page, name):
+    page, base, token = browser_page
+    page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+    page.wait_for_function("window.jupyterapp?.shell?.currentWidget?.context?.isReady", timeout=90_000)
+    saved = nbformat.read(REPO_ROOT / "notebooks" / name, as_version=4)
+    pictures = sum(any(k.startswith("image/") for k in o.get("data", {})) for c in saved.cells
+                   for o in c.get("outputs", []))
+    page.wait_for_function(f"[...document.querySelectorAll('.jp-OutputArea-output img')]"
+                           f".filter(img => img.complete && img.naturalWidth > 0).length >= {pictures}",
+                           timeout=90_000)
+    assert not page.locator(".jp-OutputArea-output", has_text="model not found").count()
+    page.screenshot(path=SCREENSHOTS / f"{name.removesuffix('.ipynb')}_top.png")
+    for k, output in enumerate(page.locator(".jp-OutputArea-output img").all()):
+        if output.bounding_box() and output.bounding_box()["width"] >= 700:  # the widgets' pictures
+            output.scroll_into_view_if_needed()
+            output.screenshot(path=SCREENSHOTS / f"{name.removesuffix('.ipynb')}_picture_{k}.png")
