@@ -32,7 +32,7 @@ test: setup
 lab: setup
 	$(BIN)/python -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# the course's own checkpoints, from scratch (about an hour per stage on 2 CPU cores; rerun to resume)
+# the course's own checkpoints, from scratch (1 h 40 + 15 min on 2 CPU cores; rerun to resume)
 weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
 	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
