@@ -135,6 +135,7 @@ def test_generator_objective_weights_its_parts():
 @pytest.fixture
 def empty_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(perceptual, "DATASET_ROOT", tmp_path / "datasets")  # nor a `srlib download vgg19`
     monkeypatch.setattr(perceptual, "_announced", False)
     return tmp_path / "hub"
 
