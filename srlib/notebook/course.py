@@ -4,7 +4,7 @@
 (CPU-quick) parameters, writes each executed notebook under ``runs/`` and a summary with one line
 per notebook: status, wall time and the headline its cell tagged ``headline`` printed. The widgets'
 outputs keep their pictures, not their views (:func:`~srlib.notebook.widgets.static_widget_outputs`):
-``srlib course --out notebooks`` is how the committed notebooks are refreshed.
+``make course && cp runs/0*.ipynb notebooks/`` is how the committed notebooks are refreshed.
 ``--set name=value`` overrides a parameter in every notebook that declares it (e.g.
 ``--set ma_model_path=/data/sr-metric/model.mat`` gives notebook 07 its PI column).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
 import threading
@@ -85,8 +86,8 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None,
     stop = threading.Event()
     threading.Thread(target=_heartbeat, args=(target, stop, heartbeat_s), daemon=True).start()
     try:
-        papermill.execute_notebook(
-            str(notebook), str(target), parameters=parameters or {}, kernel_name="python3",
+        papermill.execute_notebook(  # relative paths: papermill records them in the notebook's metadata
+            os.path.relpath(notebook), os.path.relpath(target), parameters=parameters or {}, kernel_name="python3",
             cwd=str(notebook.parent), progress_bar=False, store_widget_state=False,
         )
     except papermill.PapermillExecutionError as err:
