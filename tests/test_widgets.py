@@ -161,3 +161,17 @@ def test_a_method_keeps_its_colour_across_labels():
     assert gan["marker"] != projected["marker"]
     assert method_style("bicubic")["color"] != gan["color"]
     assert method_style("my net") == method_style("my net")
+
+
+def test_long_captions_wrap_instead_of_being_cut():
+    import cv2
+
+    from srlib.notebook.widgets import FONT, captioned, wrapped
+
+    lines = wrapped("GAN model + back-projection", 120)
+    assert len(lines) >= 2 and "".join(lines).replace(" ", "") == "GANmodel+back-projection"
+    assert all(cv2.getTextSize(line, FONT, 0.5, 1)[0][0] <= 120 for line in lines)
+    assert captioned(np.zeros((10, 128, 3), np.uint8), "GAN model + back-projection", lines=3).shape == (68, 128, 3)
+    view = CropZoom({"bicubic": np.zeros((40, 40, 3), np.uint8), "GAN model + back-projection":
+                     np.zeros((40, 40, 3), np.uint8)}, size=20, zoom=2)
+    assert view.picture().shape[0] == 40 + 4 + 18 * len(wrapped("GAN model + back-projection", 32))

@@ -23,6 +23,7 @@ import numpy as np
 MAX_WIDTH = 960  # px: what a JupyterLab output area shows without scrolling in a 1280-1400 px window
 GAP = 8  # px between the panels of a crop comparison
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FONT = cv2.FONT_HERSHEY_SIMPLEX  # the static pictures' captions
 
 
 def split_view(before: np.ndarray, after: np.ndarray, position: float, line: int = 2) -> np.ndarray:
@@ -82,17 +83,38 @@ def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
     return data.tobytes()
 
 
-def captioned(image: np.ndarray, caption: str, above: bool = False, right: str = "") -> np.ndarray:
-    """``image`` (RGB uint8) with a white strip of text below it (or above): ``caption`` on the left and
-    ``right`` on the right. For the static pictures of the widgets."""
+def captioned(image: np.ndarray, caption: str, above: bool = False, right: str = "", lines: int = 1) -> np.ndarray:
+    """``image`` (RGB uint8) with a white strip of text below it (or above): ``caption`` on the left, wrapped
+    at spaces onto up to ``lines`` lines, and ``right`` on the right. For the static pictures of the widgets."""
     rgb = image if image.ndim == 3 else np.dstack([image] * 3)
-    strip = np.full((22, rgb.shape[1], 3), 255, np.uint8)
-    cv2.putText(strip, caption, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    strip = np.full((4 + 18 * lines, rgb.shape[1], 3), 255, np.uint8)
+    for row, text in enumerate(wrapped(caption, rgb.shape[1] - 8)[:lines]):
+        cv2.putText(strip, text, (4, 16 + 18 * row), FONT, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     if right:
-        (text_width, _), _ = cv2.getTextSize(right, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
-        cv2.putText(strip, right, (rgb.shape[1] - text_width - 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        text_width = cv2.getTextSize(right, FONT, 0.5, 1)[0][0]
+        cv2.putText(strip, right, (rgb.shape[1] - text_width - 4, 16), FONT, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     return np.concatenate([strip, rgb] if above else [rgb, strip])
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """``text`` broken at spaces into lines of at most ``width`` pixels of the pictures' caption font
+    (a word wider than that is broken too)."""
+
+    def fits(line: str) -> bool:
+        return cv2.getTextSize(line, FONT, 0.5, 1)[0][0] <= width
+
+    lines: list[str] = []
+    for word in text.split():
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+            continue
+        while not fits(word) and len(word) > 1:
+            hyphens = [k + 1 for k, char in enumerate(word[:-1]) if char == "-" and fits(word[:k + 1])]
+            cut = max(hyphens or [k for k in range(1, len(word)) if fits(word[:k]) or k == 1])
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines or [""]
 
 
 def static_widget_outputs(notebook) -> int:
@@ -221,8 +243,10 @@ class CropZoom(_Widget):
         self.widget.add_class("srlib-crop-zoom")
 
     def picture(self) -> np.ndarray:
-        panels = [captioned(enlarge(_crop(image, name, self.top.value, self.left.value, self.size), self.zoom),
-                            _fit(name, self.size * self.zoom)) for name, image in self.images.items()]
+        width = self.size * self.zoom
+        lines = max(len(wrapped(name, width - 8)) for name in self.images)
+        panels = [captioned(enlarge(_crop(image, name, self.top.value, self.left.value, self.size), self.zoom), name,
+                            lines=lines) for name, image in self.images.items()]
         gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
         return np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
 
@@ -230,13 +254,6 @@ class CropZoom(_Widget):
         for name, image in self.images.items():
             crop = _crop(image, name, self.top.value, self.left.value, self.size)
             self.panels[name].value = png_bytes(enlarge(crop, self.zoom))
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` shortened with "..." to fit ``width`` pixels of the static pictures' caption font."""
-    while len(text) > 4 and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] > width - 8:
-        text = text[:-4] + "..."
-    return text
 
 
 class Gallery(_Widget):
