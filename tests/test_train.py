@@ -165,6 +165,8 @@ def test_gan_validation_scores_naturalness_and_the_discriminator_on_held_out_pat
     assert scores["val_d_real"] > 0.9 and scores["val_d_fake"] < 0.1  # real = HR, fake = the output
     assert mean_niqe([bicubic, hr[:64, :64]], 4) == scores["val_niqe"]  # too small for NIQE: left out
     assert math.isnan(mean_niqe([hr[:64, :64]], 4))
+    small = naturalness([bicubic[:24, :24]], [hr[:24, :24]], 4, SharpnessJudge(), 32, torch.device("cpu"))
+    assert math.isnan(small["val_d_real"]) and math.isnan(small["val_d_fake"])  # no 32 px patch: no D scores
 
 
 def test_a_finished_run_returns_without_training(tiny_data, tmp_path):

@@ -79,8 +79,10 @@ def naturalness(outputs: list[np.ndarray], hr_images: list[np.ndarray], scale: i
     """``val_niqe``: mean NIQE of the outputs (PIRM protocol, lower = more natural). ``val_d_real`` /
     ``val_d_fake``: the discriminator's relativistic probabilities on held-out patches (the same grid of
     ``patch_size`` squares cut from HR and output), as the training log's ``d_real`` / ``d_fake``:
-    0.5 = it cannot tell them apart, 1 = it is sure and right."""
+    0.5 = it cannot tell them apart, 1 = it is sure and right; NaN where no validation image holds a patch."""
     record = {"val_niqe": mean_niqe(outputs, scale)}
+    if not any(min(image.shape[:2]) >= patch_size for image in hr_images):  # too small to judge: no D scores
+        return record | {"val_d_real": float("nan"), "val_d_fake": float("nan")}
     real = _patch_grid(hr_images, patch_size, max_patches).to(device)
     fake = _patch_grid(outputs, patch_size, max_patches).to(device)
     was_training = discriminator.training
@@ -102,8 +104,6 @@ def _patch_grid(images: list[np.ndarray], size: int, max_patches: int) -> torch.
     """Non-overlapping ``size`` squares of every image, row by row, at most ``max_patches`` in all, as (N, 3, s, s)."""
     patches = [image[y:y + size, x:x + size] for image in images
                for y in range(0, image.shape[0] - size + 1, size) for x in range(0, image.shape[1] - size + 1, size)]
-    if not patches:
-        raise ValueError(f"no validation image holds a {size}x{size} patch for the discriminator")
     stacked = np.stack(patches[:max_patches]).astype(np.float32) / 255
     return torch.from_numpy(stacked).permute(0, 3, 1, 2)
 
