@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 
+import srlib.hardware
 import srlib.training.checkpoint
 import srlib.training.loop
 from srlib.data import ImageReadError, read_image, write_image
@@ -375,3 +376,14 @@ def test_bf16_autocast_trains_on_the_cpu_and_fp16_is_refused_there(tiny_data, tm
     assert max(gaps) < 1e-2  # two Adam steps of 2e-4 apart at most
     with pytest.raises(ValueError, match="fp16 is for CUDA only"):
         train(tiny_config(tiny_data, tmp_path / "fp16", iterations=1, precision="fp16", device="cpu"), progress=False)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch, native):
+    # the GPU presets say auto: on a CPU without native bf16 they must not run emulated bf16 (tens of times slower)
+    monkeypatch.setattr(srlib.hardware, "native_cpu_bf16", lambda: native)
+    autocast_dtype = srlib.training.loop.autocast_dtype
+    assert autocast_dtype("auto", torch.device("cpu")) == (torch.bfloat16 if native else None)
+    assert autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16
+    assert autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16  # asked for explicitly: always
+    assert preset("paper", "gan").precision == preset("esrgan", "psnr").precision == "auto"

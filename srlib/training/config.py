@@ -79,7 +79,7 @@ class TrainConfig:
     val_tile: int | None = None  # tile size for validation forwards (LR pixels); None = whole images
     seed: int = 0
     device: str = "auto"  # auto, cpu or cuda
-    precision: str = "fp32"  # fp32, bf16 (CUDA, or a CPU with native bf16) or fp16 (CUDA only)
+    precision: str = "fp32"  # fp32, bf16 (CUDA, or a CPU with native bf16), fp16 (CUDA only) or auto (bf16 where fast)
     threads: int | None = None  # torch CPU threads per process
     ddp_timeout_s: int = 300  # a collective waiting longer than this ends the run
 
@@ -92,8 +92,8 @@ class TrainConfig:
             raise ValueError(f"GAN stage: patch_size {self.patch_size} must be a multiple of 32 (discriminator)")
         if self.patch_size % self.scale:
             raise ValueError(f"patch_size {self.patch_size} must be a multiple of scale {self.scale}")
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.precision not in ("fp32", "bf16", "fp16", "auto"):
+            raise ValueError(f"precision must be fp32, bf16, fp16 or auto, got {self.precision!r}")
         self._check_types()
         for name in ("iterations", "batch_size", "val_every", "log_every", "checkpoint_every"):
             if getattr(self, name) < 1:
@@ -154,7 +154,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "esrgan": {
         "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,
                    "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
-                   **_PAPER_DATA, "precision": "bf16"},
+                   **_PAPER_DATA, "precision": "auto"},
         "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000)},
         "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,
                 "milestones": (50_000, 100_000, 200_000, 300_000),
@@ -163,7 +163,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "paper": {
         "common": {"model": "rrdbnet", "patch_size": 192, "batch_size": 16, "num_workers": 6,
                    "val_every": 5000, "checkpoint_every": 5000, "log_every": 100, "val_tile": 128,
-                   **_PAPER_DATA, "precision": "bf16"},
+                   **_PAPER_DATA, "precision": "auto"},
         "psnr": {"iterations": 1_000_000, "learning_rate": 2e-4, "milestones": (200_000, 400_000, 600_000, 800_000),
                  "pixel_loss": "mix"},
         "gan": {"iterations": 400_000, "learning_rate": 1e-4, "d_learning_rate": 1e-4,

@@ -105,9 +105,12 @@ def pick_device(name: str, local_rank: int) -> torch.device:
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype of ``precision`` on ``device`` (None = fp32): bf16 on CUDA or the CPU (where it
-    pays only with native bf16, see :mod:`srlib.hardware`), fp16 on CUDA only."""
+    pays only with native bf16, see :mod:`srlib.hardware`), fp16 on CUDA only. ``auto`` is bf16 where it
+    is fast (CUDA, or a CPU with native bf16) and fp32 elsewhere, where emulated bf16 would be far slower."""
     if precision == "fp16" and device.type != "cuda":
         raise ValueError("precision fp16 is for CUDA only; on the CPU use bf16 (fast with native bf16) or fp32")
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" or hardware.native_cpu_bf16() else "fp32"
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
 
@@ -350,7 +353,9 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
         (run_dir / "config.json").write_text(config.to_json())
     val_pairs = validation_pairs(config) if group.is_main else []
     if group.is_main and progress:
-        print(f"{config.stage} stage on {device}, {config.precision}: {hardware.describe()}", flush=True)
+        precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(run.amp_dtype, "fp32")
+        print(f"{config.stage} stage on {device}, {precision} (asked: {config.precision}): {hardware.describe()}",
+              flush=True)
         if run.amp_dtype == torch.bfloat16 and device.type == "cpu" and not hardware.native_cpu_bf16():
             print("note: this CPU has no native bf16: bf16 is emulated and far slower than fp32 here", flush=True)
     if group.is_main and start == 0:  # the starting point: bicubic and the untrained (or init_from) generator
