@@ -1,4 +1,5 @@
 import base64
+import datetime
 
 import nbformat
 import numpy as np
@@ -11,10 +12,10 @@ from srlib.notebook import (
     LivePlot,
     ResultsTable,
     detail_window,
+    encoded,
     enlarge,
     integer_zoom,
     method_style,
-    png_bytes,
     split_view,
     static_widget_outputs,
     training_curves,
@@ -65,7 +66,7 @@ def test_the_slider_spans_the_enlarged_picture_and_moves_the_split():
     assert view.slider.description == ""  # the labels sit above the picture, not in the slider's track
     assert "bicubic" in view.labels.children[0].value and "model" in view.labels.children[1].value
     shown = view.image.value
-    assert shown == png_bytes(enlarge(split_view(before, after, 0.5), 3))
+    assert shown == encoded(enlarge(split_view(before, after, 0.5), 3))
     view.slider.value = 0.75
     assert view.image.value != shown
     assert (decoded(view.image.value)[:, :600] == enlarge(before, 3)[:, :600]).all()
@@ -116,7 +117,7 @@ def test_crop_zoom_opens_on_detail_captions_every_panel_and_follows_the_sliders(
     shown = view.panels["b"].value
     view.top.value, view.left.value = 0, 0
     assert view.panels["b"].value != shown
-    assert view.panels["b"].value == png_bytes(enlarge(b[:10, :10], view.zoom))
+    assert view.panels["b"].value == encoded(enlarge(b[:10, :10], view.zoom))
     assert view.panels["b"].layout.width == f"{10 * view.zoom}px"  # natural size, not stretched
     picture = view.picture()  # the saved picture: both panels, a gap, a caption strip under them
     assert picture.shape == (10 * view.zoom + 22, 20 * view.zoom + 8, 3)
@@ -175,3 +176,54 @@ def test_long_captions_wrap_instead_of_being_cut():
     view = CropZoom({"bicubic": np.zeros((40, 40, 3), np.uint8), "GAN model + back-projection":
                      np.zeros((40, 40, 3), np.uint8)}, size=20, zoom=2)
     assert view.picture().shape[0] == 40 + 4 + 18 * len(wrapped("GAN model + back-projection", 32))
+
+
+def _upload(name: str, data: bytes) -> tuple[dict]:
+    """What a FileUpload's value is after the browser sends one file."""
+    return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+             "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+
+def _file(image: np.ndarray, suffix: str) -> bytes:
+    import cv2
+
+    ok, data = cv2.imencode(suffix, image)
+    assert ok
+    return data.tobytes()
+
+
+def test_own_photo_upscales_a_window_of_the_photo_and_takes_any_upload(tmp_path):
+    import torch
+
+    from srlib.data import imresize
+    from srlib.models import build_model
+    from srlib.notebook import OwnPhoto
+
+    torch.manual_seed(0)
+    models = {"net a": build_model("edsr_small", scale=4).eval(), "net b": build_model("wdsr_a_small", scale=4).eval()}
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    path = tmp_path / "photo.png"
+    path.write_bytes(_file(photo[:, :, ::-1], ".png"))
+    view = OwnPhoto(models, path, window=(40, 60))
+    assert view.lr.shape == (40, 60, 3) and "window of most detail" in view.status.value
+    assert (view.split.before == imresize(view.lr, 4)).all() and view.split.after.shape == (160, 240, 3)
+    first = view.split.after
+    view.model_choice.value = "net b"  # another network, same photo
+    assert view.split.label_text == ("bicubic", "net b") and not (view.split.after == first).all()
+
+    gray16 = rng.integers(0, 65536, (30, 20), dtype=np.uint16)  # a small 16-bit gray photo: taken whole
+    view.upload.value = _upload("scan.png", _file(gray16, ".png"))
+    assert "gray shown as RGB" in view.status.value and "16-bit rounded to 8" in view.status.value
+    assert view.lr.shape == (30, 20, 3) and view.lr.dtype == np.uint8 and view.split.after.shape == (120, 80, 3)
+
+    rgba = np.dstack([photo[:20, :20], np.full((20, 20), 128, np.uint8)])
+    view.upload.value = _upload("logo.png", _file(rgba, ".png"))
+    assert "alpha dropped" in view.status.value and view.lr.shape == (20, 20, 3)
+
+    kept = view.lr
+    view.upload.value = _upload("broken.jpg", b"\xff\xd8 not a jpeg at all")
+    assert "not shown" in view.status.value and "broken.jpg" in view.status.value
+    assert view.lr is kept  # the previous photo stays on screen
+    bundle = view._repr_mimebundle_()
+    assert decoded(base64.b64decode(bundle["image/jpeg"])).shape[1] == view.split.view().shape[1]

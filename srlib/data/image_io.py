@@ -60,6 +60,13 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         data = path.read_bytes()
     except OSError as err:
         raise ImageReadError(f"cannot read image {path}: {err.strerror or err}") from err
+    return decode_image(data, path, max_pixels)
+
+
+def decode_image(data: bytes, name: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """:func:`read_image` of a file's bytes (an upload, say); ``name`` is the file's name, for its suffix
+    and the error messages."""
+    path = Path(name)
     if not data:
         raise ImageReadError(f"image file is empty: {path}")
     if _looks_truncated(data, path.suffix.lower()):

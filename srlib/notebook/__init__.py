@@ -1,7 +1,9 @@
-"""Notebook helpers: the common setup, figures, live training curves and the comparison widgets.
+"""Notebook helpers: the common setup, figures, live training curves, the comparison widgets and the
+"your own photo" upscaler.
 The course runner (``srlib course``) lives in :mod:`srlib.notebook.course`."""
 
-from .plots import LivePlot, draw_boxes, draw_rrdb, method_style, show_images, training_curves
+from .own_photo import OwnPhoto
+from .plots import LivePlot, draw_boxes, draw_rrdb, method_style, show_images, training_curves, validation_curves
 from .setup import ensure_course_runs, setup
 from .tables import ResultsTable
 from .widgets import (
@@ -9,16 +11,16 @@ from .widgets import (
     CropZoom,
     Gallery,
     detail_window,
+    encoded,
     enlarge,
     integer_zoom,
-    png_bytes,
     split_view,
     static_widget_outputs,
 )
 
 __all__ = [
-    "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "ensure_course_runs",
-    "setup", "ResultsTable",
-    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "enlarge", "integer_zoom", "png_bytes", "split_view",
+    "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "validation_curves",
+    "ensure_course_runs", "setup", "ResultsTable", "OwnPhoto",
+    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "enlarge", "integer_zoom", "encoded", "split_view",
     "static_widget_outputs",
 ]

@@ -111,6 +111,21 @@ def training_curves(records: Sequence[dict], losses: Sequence[str] = ("pixel",),
     return fig
 
 
+def validation_curves(logs: dict[str, Sequence[dict]], title: str = "", size: float = 3.0):
+    """Validation PSNR of several runs (``logs[label]``: a run's log records) against their bicubic line;
+    the untrained starting point (iteration 0) is left out, so the curves fill the axes."""
+    fig, ax = plt.subplots(figsize=(1.6 * size, size))
+    for label, records in logs.items():
+        points = [(r["iteration"], r["val_psnr_y"]) for r in records if "val_psnr_y" in r and r["iteration"] > 0]
+        ax.plot(*zip(*points), "-", ms=3, lw=1, label=label, **method_style(label))
+    bicubic = next(r["bicubic_psnr_y"] for records in logs.values() for r in records if "bicubic_psnr_y" in r)
+    ax.axhline(bicubic, color="gray", ls="--", lw=1, label="bicubic")
+    ax.set(xlabel="iteration", ylabel="validation PSNR (Y, dB)", title=title)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 class LivePlot:
     """A training callback (``train(config, callback=LivePlot())``) that redraws :func:`training_curves`
     in place, at most every ``interval`` seconds and at every validation."""

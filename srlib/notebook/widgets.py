@@ -65,21 +65,13 @@ def detail_window(image: np.ndarray, height: int, width: int | None = None) -> t
     return int(top), int(left)
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """PNG encoding of an RGB or gray uint8 image."""
-    rgb = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".png", rgb)
+def encoded(image: np.ndarray, kind: str = "png", quality: int = 90) -> bytes:
+    """``image`` (RGB or gray uint8) as a PNG or JPEG file's bytes: PNG for the live views, which must show
+    pixels exactly; JPEG (a tenth of a photo's PNG) for the pictures saved with a notebook."""
+    flags = [cv2.IMWRITE_JPEG_QUALITY, quality] if kind == "jpeg" else []
+    ok, data = cv2.imencode(f".{kind}", image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR), flags)
     if not ok:
-        raise ValueError("could not encode the image as PNG")
-    return data.tobytes()
-
-
-def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
-    """JPEG encoding of an RGB or gray uint8 image (the saved pictures: a tenth of a photo's PNG)."""
-    rgb = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("could not encode the image as JPEG")
+        raise ValueError(f"could not encode the image as {kind}")
     return data.tobytes()
 
 
@@ -150,10 +142,10 @@ def _set_picture(image: widgets.Image, picture: np.ndarray) -> None:
     layout = image.layout
     layout.width, layout.height = f"{picture.shape[1]}px", f"{picture.shape[0]}px"
     layout.max_width, layout.object_fit = "none", "none"
-    image.value = png_bytes(picture)
+    image.value = encoded(picture)
 
 
-class _Widget:
+class PictureWidget:
     """Shows its ``widget`` when it is the value of a notebook cell, with a JPEG of :meth:`picture` beside it."""
 
     widget: widgets.Widget
@@ -163,11 +155,11 @@ class _Widget:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["image/jpeg"] = base64.b64encode(jpeg_bytes(self.picture())).decode("ascii")
+        bundle["image/jpeg"] = base64.b64encode(encoded(self.picture(), "jpeg")).decode("ascii")
         return bundle
 
 
-class BeforeAfter(_Widget):
+class BeforeAfter(PictureWidget):
     """A split slider over two equally sized uint8 images, enlarged by a whole factor to about
     ``max_width``; the slider's track spans the picture, so its handle sits over the split line."""
 
@@ -216,7 +208,7 @@ def _crop(image: np.ndarray, name: str, top: int, left: int, size: int) -> np.nd
     return image[top:top + size, left:left + size]
 
 
-class CropZoom(_Widget):
+class CropZoom(PictureWidget):
     """One crop of several methods' outputs, side by side, enlarged a whole number of times (at least 2)
     and captioned; it opens on the window of most detail in ``reference`` (default: "HR" if given, else
     the last image), and sliders move it."""
@@ -253,10 +245,10 @@ class CropZoom(_Widget):
     def _draw(self) -> None:
         for name, image in self.images.items():
             crop = _crop(image, name, self.top.value, self.left.value, self.size)
-            self.panels[name].value = png_bytes(enlarge(crop, self.zoom))
+            self.panels[name].value = encoded(enlarge(crop, self.zoom))
 
 
-class Gallery(_Widget):
+class Gallery(PictureWidget):
     """Pick an image, two methods and a crop; a split slider compares them.
 
     ``results[image][method]`` are equally sized uint8 outputs (the HR image may be one "method").
