@@ -32,15 +32,22 @@ test: setup
 lab: setup
 	$(BIN)/python -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# the course's own checkpoints, from scratch (1 h 40 + 15 min on 2 CPU cores; rerun to resume)
+# the course's own checkpoints, from scratch (about 2 h 50 on 2 CPU cores; rerun to resume): the RRDB PSNR
+# and GAN models (notebooks 04-07), the small EDSR / RDN / WDSR-A of notebook 07, the L1 / L2 / Mix runs of 03
 weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
 	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-edsr
+	$(BIN)/srlib train --preset course --stage psnr --set model=rdn_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-rdn
+	$(BIN)/srlib train --preset course --stage psnr --set model=wdsr_a_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-wdsr-a
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l1 --set run_dir=weights/course-l1
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l2 --set run_dir=weights/course-l2
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=mix --set run_dir=weights/course-mix
 
 # each benchmark prints its ratios (kept in runs/bench/NAME.txt) and writes runs/bench/NAME.json
 bench: setup
 	mkdir -p runs/bench
-	set -o pipefail; for name in precision resize inference train; do \
+	set -o pipefail; for name in precision resize inference compile train; do \
 		$(BIN)/python benchmarks/bench_$$name.py | tee runs/bench/$$name.txt || exit 1; done
 
 clean:

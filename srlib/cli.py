@@ -98,7 +98,8 @@ def _add_use_commands(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
     p.add_argument("--model", required=True,
                    help="run directory, weights file (.pth / generator.pt), one of the course's networks "
-                        "(course-psnr, course-gan) or a released one (realesrgan-x4plus, realesrgan-x4plus-anime)")
+                        "(course-psnr, course-gan, course-edsr, ...) or a released one "
+                        "(realesrgan-x4plus, realesrgan-x4plus-anime)")
     p.add_argument("-s", "--scale", type=int, help="scale factor, checked against the model (default: the model's)")
     p.add_argument("--arch", metavar="ARCH",
                    help=f"override the architecture read from the weights: {', '.join(ARCHITECTURES)}")

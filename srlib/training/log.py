@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..paths import REPO_ROOT
+from .config import resolve_path
+
 
 def write_log(run_dir: Path, record: dict) -> None:
     """Append ``record`` to ``log.jsonl`` and ``log.csv``; the CSV is rewritten only when a new column appears
@@ -41,6 +44,7 @@ def _csv_row(record: dict, columns: list[str]) -> str:
 
 
 def read_log(run_dir: str | Path) -> list[dict]:
-    """The records of a run's ``log.jsonl`` (empty before the first)."""
-    path = Path(run_dir) / "log.jsonl"
+    """The records of a run's ``log.jsonl`` (empty before the first); a relative ``run_dir`` is taken from the
+    repository's root, as every run directory of a config is (a notebook runs in ``notebooks/``)."""
+    path = resolve_path(str(run_dir), REPO_ROOT) / "log.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []
