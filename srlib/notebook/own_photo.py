@@ -57,11 +57,12 @@ class OwnPhoto(PictureWidget):
         height, width = min(self.window[0], rgb.shape[0]), min(self.window[1], rgb.shape[1])
         top, left = detail_window(rgb, height, width)
         self.lr = rgb[top:top + height, left:left + width]
-        self.name, self.outputs = name, {}
+        self.outputs = {}
         whole = "the whole photo" if (height, width) == rgb.shape[:2] else \
-            f"its {width}×{height} window of most detail (top {top}, left {left})"
-        self.description = (f"{name}: {rgb.shape[1]}×{rgb.shape[0]}{f' ({note})' if note else ''}; "
-                            f"{whole}, ×{self.scale}")
+            f"its {width}x{height} window of most detail (top {top}, left {left})"
+        # ASCII only: OpenCV draws this line into the saved picture, and has no glyph for "×"
+        self.description = (f"{name}: {rgb.shape[1]}x{rgb.shape[0]}{f' ({note})' if note else ''}; "
+                            f"{whole}, x{self.scale}")
         self.status.value = self.description
 
     def _uploaded(self, files: tuple) -> None:
