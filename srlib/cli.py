@@ -17,7 +17,7 @@ from .paths import DATASET_ROOT, REPO_ROOT, shown
 # that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
                  "srn_deblur", "srn_deblur_small", "srresnet", "srresnet_nobn", "wdsr_a", "wdsr_a_small")
-PRESETS = ("quick", "course", "esrgan", "paper", "srgan")
+PRESETS = ("quick", "course", "course-rrdb", "esrgan", "paper", "srgan")
 STAGES = ("psnr", "gan")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -88,6 +88,18 @@ def _add_training_commands(sub) -> None:
                    help="a parameter for every notebook that declares it (repeatable)")
 
 
+def _blend(text: str) -> tuple[str, float]:
+    """``--blend OTHER:ALPHA`` -> (OTHER, ALPHA), ALPHA between 0 and 1."""
+    other, sep, alpha = text.rpartition(":")
+    try:
+        value = float(alpha)
+    except ValueError:
+        value = None
+    if not sep or not other or value is None or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected OTHER:ALPHA with ALPHA between 0 and 1, got {text!r}")
+    return other, value
+
+
 def _add_use_commands(sub) -> None:
     p = _command(sub, "upscale", "super-resolve an image or a folder with a trained generator",
                  "Super-resolve an image or a folder. --model is a training run directory, a weights file with\n"
@@ -98,8 +110,12 @@ def _add_use_commands(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (for a file) or folder (for a folder)")
     p.add_argument("--model", required=True,
                    help="run directory, weights file (.pth / generator.pt), one of the course's networks "
-                        "(course-psnr, course-gan, course-edsr, ...) or a released one "
+                        "(course-psnr, course-gan, course-rrdb-psnr, course-rrdb-gan, course-edsr, ...) or a "
+                        "released one "
                         "(realesrgan-x4plus, realesrgan-x4plus-anime)")
+    p.add_argument("--blend", metavar="OTHER:ALPHA", type=_blend,
+                   help="network interpolation: run the weights ALPHA (0-1) of the way from --model to OTHER, "
+                        "a network of the same architecture (e.g. --model course-psnr --blend course-gan:0.3)")
     p.add_argument("-s", "--scale", type=int, help="scale factor, checked against the model (default: the model's)")
     p.add_argument("--arch", metavar="ARCH",
                    help=f"override the architecture read from the weights: {', '.join(ARCHITECTURES)}")
@@ -211,7 +227,8 @@ def _upscale(args) -> int:
 
     written = upscale_files(args.input, args.output, args.model, args.scale, arch=args.arch, tile=args.tile,
                             self_ensemble=args.self_ensemble, device=args.device, precision=args.precision,
-                            suffix=args.suffix, overwrite=args.overwrite, skip_existing=args.skip_existing)
+                            suffix=args.suffix, overwrite=args.overwrite, skip_existing=args.skip_existing,
+                            blend=args.blend)
     print(f"written {len(written)} image(s)")
     return 0
 

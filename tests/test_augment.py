@@ -65,3 +65,14 @@ def test_the_same_seed_draws_the_same_augmentation():
     first = augment_for_discriminator(images)
     torch.manual_seed(4)
     assert torch.equal(first, augment_for_discriminator(images))
+
+
+def test_a_policy_applies_only_the_steps_it_names():
+    images = ramp_batch()
+    assert torch.equal(augment_for_discriminator(images, ""), images)
+    torch.manual_seed(0)
+    geometric = augment_for_discriminator(images, "translation,cutout")
+    torch.manual_seed(0)
+    assert torch.equal(geometric, cutout(translate(images)))
+    # without the colour step every pixel D sees is one of the image's own values, or a zero of the padding / hole
+    assert set(geometric.unique().tolist()) <= set(images.unique().tolist()) | {0.0}

@@ -268,3 +268,29 @@ def test_a_generator_file_on_its_own_says_its_architecture_and_scale(tiny_data, 
     assert main(args) == 0  # x2 and x3 nearest RRDBNets look alike: the record tells them apart
     assert "rrdbnet_small x2 (recorded in g.pt)" in capsys.readouterr().out
     assert read_image(tmp_path / "b.png").shape == (24, 24, 3)
+
+
+def test_upscale_blends_two_networks(tmp_path, photo, capsys):
+    torch.manual_seed(0)
+    for name in ("a", "b"):
+        torch.save(build_model("rrdbnet_small").state_dict(), tmp_path / f"{name}.pth")
+    write_image(tmp_path / "in.png", photo[:20, :24])
+
+    def run(*extra) -> int:
+        return main(["upscale", "-i", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--overwrite",
+                     "--model", str(tmp_path / "a.pth"), *extra])
+
+    outputs = {}
+    for label, extra in (("a", []), ("b:0", ["--blend", f"{tmp_path / 'b.pth'}:0"]),
+                         ("b:1", ["--blend", f"{tmp_path / 'b.pth'}:1"]), ("b", ["--model", str(tmp_path / "b.pth")])):
+        assert run(*extra) == 0
+        outputs[label] = read_image(tmp_path / "out.png")
+    assert "blended 1 towards" in capsys.readouterr().out
+    assert np.array_equal(outputs["a"], outputs["b:0"]) and np.array_equal(outputs["b"], outputs["b:1"])
+    assert not np.array_equal(outputs["a"], outputs["b"])
+    torch.save(build_model("edsr_small").state_dict(), tmp_path / "edsr.pth")
+    assert run("--blend", f"{tmp_path / 'edsr.pth'}:0.5") == 2
+    assert "one architecture" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run("--blend", f"{tmp_path / 'b.pth'}:1.5")
+    assert "ALPHA between 0 and 1" in capsys.readouterr().err

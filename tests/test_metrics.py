@@ -167,3 +167,19 @@ def test_a_memoized_upscaler_runs_once_per_distinct_image():
     a, b = np.arange(12, dtype=np.uint8).reshape(3, 4), np.ones((3, 4), np.uint8)
     assert np.array_equal(up(a), a * 2) and np.array_equal(up(a.copy()), a * 2) and np.array_equal(up(b), b * 2)
     assert len(calls) == 2
+
+
+def test_channel_shift_is_the_largest_gap_between_channel_means(pair):
+    from srlib.evaluation import channel_means_gap, channel_shift
+
+    _, hr = pair
+    tinted = hr.astype(np.int16)
+    tinted[..., 0] += 3  # a red cast of 3 grey levels ...
+    tinted[..., 2] -= 1
+    tinted = np.clip(tinted, 0, 255).astype(np.uint8)
+    gap = channel_means_gap(tinted, hr, crop_border=4)
+    expected = tinted[4:-4, 4:-4].reshape(-1, 3).mean(0) - hr[4:-4, 4:-4].astype(float).reshape(-1, 3).mean(0)
+    assert gap == pytest.approx(expected) and 2.5 < gap[0] <= 3 and gap[1] == 0
+    assert channel_shift(tinted, hr, 4) == pytest.approx(abs(gap).max())
+    assert scores(tinted, hr)["shift"] == pytest.approx(channel_shift(tinted, hr, 4))
+    assert channel_shift(hr[..., 0], hr[..., 0]) == 0  # a gray image: its one plane

@@ -166,3 +166,30 @@ def test_rrdbnet_gradients_are_exact():
     net = RRDBNet(num_feat=4, num_block=1, num_grow_ch=2, scale=2).double()
     x = torch.rand(1, 3, 4, 4, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(net, (x,), eps=1e-6, atol=1e-5)
+
+
+def test_network_interpolation_blends_weights_between_two_networks():
+    from srlib.models import interpolate
+
+    torch.manual_seed(0)
+    psnr_net, gan_net = build_model("rrdbnet_small").eval(), build_model("rrdbnet_small").eval()
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        for alpha, expected in ((0.0, psnr_net(x)), (1.0, gan_net(x))):
+            assert torch.allclose(interpolate(psnr_net, gan_net, alpha)(x), expected, atol=1e-6)
+    half = interpolate(psnr_net, gan_net, 0.3).state_dict()
+    key = "conv_first.weight"
+    assert torch.allclose(half[key], 0.7 * psnr_net.state_dict()[key] + 0.3 * gan_net.state_dict()[key])
+    assert psnr_net.state_dict()[key].data_ptr() != half[key].data_ptr()  # a new network; the two are untouched
+
+
+def test_network_interpolation_refuses_networks_of_different_shapes():
+    from srlib.models import interpolate
+
+    rrdb = build_model("rrdbnet_small")
+    with pytest.raises(CheckpointError, match="RRDBNet with a EDSR|one architecture"):
+        interpolate(rrdb, build_model("edsr_small"), 0.5)
+    with pytest.raises(CheckpointError, match="different sizes: body.2"):
+        interpolate(rrdb, build_model("rrdbnet_small", num_block=2), 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        interpolate(rrdb, rrdb, 1.5)

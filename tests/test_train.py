@@ -235,7 +235,7 @@ def test_checkpoint_without_training_state_is_refused(tmp_path):
 
 
 def test_presets():
-    assert set(PRESETS) == {"quick", "course", "esrgan", "paper", "srgan"}
+    assert set(PRESETS) == {"quick", "course", "course-rrdb", "esrgan", "paper", "srgan"}
     paper = preset("paper", "gan")
     assert (paper.model, paper.patch_size, paper.batch_size, paper.gan_type) == ("rrdbnet", 192, 16, "ragan")
     assert preset("paper", "psnr").pixel_loss == "mix"
@@ -387,3 +387,45 @@ def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch, native):
     assert autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16
     assert autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16  # asked for explicitly: always
     assert preset("paper", "gan").precision == preset("esrgan", "psnr").precision == "auto"
+
+
+def test_a_run_can_start_from_a_named_network(tiny_data, tmp_path):
+    # fine-tuning a released or committed network: init_from takes any load_pretrained name
+    from srlib.models import load_pretrained
+
+    config = tiny_config(tiny_data, tmp_path, init_from="course-edsr", model="edsr_small", model_args={},
+                         iterations=1, learning_rate=0.0, ema_decay=0.0, checkpoint_every=1)
+    run = train(config, progress=False)
+    expected = load_pretrained("course-edsr").state_dict()
+    started = read_state_dict(run / GENERATOR)
+    assert started.keys() == expected.keys() and all(torch.equal(started[k], expected[k]) for k in expected)
+    assert TrainConfig.from_json((run / "config.json").read_text()).init_from == "course-edsr"  # where it began
+    with pytest.raises(CheckpointError, match="do not fit RRDBNet"):  # a network of another architecture
+        train(tiny_config(tiny_data, tmp_path / "other", init_from="course-edsr"), progress=False)
+
+
+def test_the_discriminator_warms_up_while_the_generator_waits(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, "gan", iterations=3, d_warmup=2, checkpoint_every=1)
+    train(dataclasses.replace(config, iterations=2), progress=False)  # the warm-up alone
+    initial = trained_generator(tmp_path, ema=False).state_dict()
+    fresh = srlib.training.loop.build_run(config, ProcessGroup(), torch.device("cpu"), tmp_path, False)
+    state = load_checkpoint(tmp_path / CHECKPOINT)
+    assert all(torch.equal(state["generator"][k], fresh.generator.state_dict()[k]) for k in initial)  # G unmoved
+    assert all(torch.equal(state["ema"][k], state["generator"][k]) for k in initial)
+    assert not all(torch.equal(state["discriminator"][k], v) for k, v in fresh.discriminator.state_dict().items())
+    log = read_log(tmp_path)
+    assert [("d" in r, "pixel" in r) for r in log if r["iteration"] in (1, 2)] == [(True, False), (True, False)]
+    train(config, progress=False)  # then G moves
+    moved = load_checkpoint(tmp_path / CHECKPOINT)["generator"]
+    assert not all(torch.equal(moved[k], initial[k]) for k in initial)
+    assert "pixel" in read_log(tmp_path)[-1]
+
+
+def test_d_augment_names_its_steps():
+    assert TrainConfig(d_augment=True).d_augment == "colour,translation,cutout"  # config.json of earlier runs
+    assert TrainConfig(d_augment=False).d_augment == ""
+    assert TrainConfig(d_augment="translation,cutout").d_augment == "translation,cutout"
+    with pytest.raises(ValueError, match="d_augment: unknown flip"):
+        TrainConfig(d_augment="translation,flip")
+    with pytest.raises(ValueError, match="d_warmup"):
+        TrainConfig(stage="gan", d_warmup=-1)

@@ -1,4 +1,4 @@
-"""Full-reference metrics with the field's protocol: PSNR, SSIM, MS-SSIM and RMSE.
+"""Full-reference metrics with the field's protocol: PSNR, SSIM, MS-SSIM and RMSE; and the colour shift.
 
 Defaults reproduce the published super-resolution tables: Y channel of ITU-R BT.601 rounded to
 uint8 (MATLAB's ``rgb2ycbcr`` on uint8 images), ``crop_border = scale`` pixels shaved on every
@@ -134,8 +134,22 @@ def ms_ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> 
         return float(ms_ssim_tensor(*_as_tensors(sr, hr, protocol)).mean())
 
 
+def channel_means_gap(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> np.ndarray:
+    """SR's mean minus HR's mean of each colour channel (RGB, or the one gray plane), in grey levels (0..255),
+    ``crop_border`` pixels shaved. A network that keeps the colours keeps these near 0 whatever its PSNR."""
+    rgb = Protocol(channel="rgb", crop_border=crop_border)
+    a, b = _pair(sr, hr, rgb)
+    return a.mean(axis=(1, 2)) - b.mean(axis=(1, 2))
+
+
+def channel_shift(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float:
+    """The colour cast of ``sr``: the largest :func:`channel_means_gap` in absolute value, in grey levels."""
+    return float(np.abs(channel_means_gap(sr, hr, crop_border)).max())
+
+
 def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> dict[str, float]:
-    """PSNR, SSIM, MS-SSIM (NaN below 176 px) and RMSE of one pair, the planes prepared once."""
+    """PSNR, SSIM, MS-SSIM (NaN below 176 px) and RMSE of one pair under ``protocol``, the planes prepared
+    once, and the colour shift (:func:`channel_shift`, RGB whatever the protocol, same border shaved)."""
     a, b = _pair(sr, hr, protocol)
     error = float(np.mean((a - b) ** 2))
     x, y = torch.from_numpy(a)[None], torch.from_numpy(b)[None]
@@ -145,7 +159,8 @@ def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> d
             multiscale = float(ms_ssim_tensor(x, y).mean())
         except ValueError:  # smaller than 176 px: five scales do not fit
             multiscale = math.nan
-    return {"psnr": _psnr_of(error), "ssim": structural, "ms_ssim": multiscale, "rmse": math.sqrt(error)}
+    return {"psnr": _psnr_of(error), "ssim": structural, "ms_ssim": multiscale, "rmse": math.sqrt(error),
+            "shift": channel_shift(sr, hr, protocol.crop_border)}
 
 
 def pirm_niqe(sr: np.ndarray, scale: int) -> float:
@@ -200,6 +215,8 @@ class EvaluationTable:
                          "(lower is better)")
             lines.append("Ma: Ma et al. 2017 (higher is better); PI = ((10 - Ma) + NIQE) / 2 (lower is better)"
                          if "pi" in keys else "PI: unavailable without Ma et al.'s model file (--ma-model)")
+        if "shift" in keys:
+            lines.append("shift: largest |SR - HR| of the R, G, B channel means, in grey levels (colour cast)")
         lines.append("image".ljust(24) + "".join(k.rjust(10) for k in keys))
         for row in [*self.rows, self.mean]:
             lines.append(str(row["image"]).ljust(24) + "".join(f"{row[k]:10.4f}" for k in keys))

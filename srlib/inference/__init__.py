@@ -1,9 +1,12 @@
 """Using a trained network, taught in notebooks 02 and 06: tiled super-resolution of whole images,
-back-projection and the reverse filter, and upscaling files or folders."""
+back-projection and the reverse filter, upscaling files or folders, and the network-interpolation knob measured
+(notebook 05)."""
 
 from .files import upscale_files
+from .interpolation import ALPHAS, PIRM_REGIONS, blend_images, interpolated_outputs, pirm_choices, trace_interpolation
 from .postprocess import back_projection, lr_consistency, reverse_filter
 from .tiles import PRECISIONS, precision_dtype, super_resolve, tiled_forward, upscale
 
 __all__ = ["PRECISIONS", "precision_dtype", "upscale_files", "back_projection", "lr_consistency", "reverse_filter",
-           "super_resolve", "tiled_forward", "upscale"]
+           "super_resolve", "tiled_forward", "upscale", "ALPHAS", "PIRM_REGIONS", "blend_images",
+           "interpolated_outputs", "pirm_choices", "trace_interpolation"]

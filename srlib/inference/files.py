@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from ..data.image_io import ImageReadError, check_writable_suffix, list_images, read_image, write_image
 from ..models.detect import model_for_weights
+from ..models.interpolation import interpolate
 from ..models.registry import build_model
 from ..models.released import COURSE_WEIGHTS, PRETRAINED, course_weights, load_pretrained
 from ..models.weights import CheckpointError, load_weights, read_weights
@@ -77,13 +78,24 @@ def load_generator(source: str | Path, scale: int | None = None, arch: str | Non
     return model.eval(), scale or 4, f"{arch} x{scale or 4} (--arch)"
 
 
+def blended_generator(network: nn.Module, scale: int, description: str, other: str | Path,
+                      alpha: float) -> tuple[nn.Module, str]:
+    """``network`` interpolated ``alpha`` of the way to the network ``other`` names (same scale), described."""
+    second, second_scale, second_description = load_generator(other, scale)
+    if second_scale != scale:
+        raise CheckpointError(f"--blend {other}: a x{second_scale} network cannot blend with a x{scale} one")
+    return interpolate(network, second, alpha), f"{description} blended {alpha:g} towards {second_description}"
+
+
 def upscale_files(source: str | Path, target: str | Path, model: str | Path, scale: int | None = None, *,
                   arch: str | None = None, tile: int | None = None, self_ensemble: bool = False,
                   device: str = "auto", precision: str = "auto", suffix: str = "", overwrite: bool = False,
-                  skip_existing: bool = False, progress: bool = True) -> list[Path]:
+                  skip_existing: bool = False, blend: tuple[str | Path, float] | None = None,
+                  progress: bool = True) -> list[Path]:
     """Upscale one image (``target`` is a file) or every image of a folder (into ``target``, each named
     ``stem + suffix``). ``precision``: ``auto`` (fp16 on CUDA, fp32 on the CPU), ``fp32``, ``bf16`` or ``fp16``
-    (CUDA only).
+    (CUDA only). ``blend = (other, alpha)`` runs the network interpolated ``alpha`` of the way from ``model``
+    to ``other`` (:func:`srlib.models.interpolate`; both of one architecture and scale).
 
     Existing outputs are never replaced unless ``overwrite`` (``skip_existing`` leaves them and does the
     rest: an interrupted folder run resumes); that is checked for every file before any work starts, so a
@@ -111,6 +123,8 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
     torch_device = pick_device(device)
     dtype = precision_dtype(precision, torch_device)  # a wrong choice is refused before the model loads
     network, scale, description = load_generator(model, scale, arch)
+    if blend is not None:
+        network, description = blended_generator(network, scale, description, *blend)
     network = network.to(torch_device)
     if progress:
         print(f"{description} on {torch_device} ({str(dtype).removeprefix('torch.')})")

@@ -1,8 +1,9 @@
 """The networks, taught in notebook 02: the generator families, the discriminator, SRN-Deblur,
-``build_model`` by name, parameter / FLOP counts and loading released or trained weights."""
+``build_model`` by name, parameter / FLOP counts, loading released or trained weights and network interpolation."""
 
 from .discriminator import VGGDiscriminator
 from .edsr import EDSR
+from .interpolation import interpolate
 from .rdn import RDN
 from .registry import ARCHITECTURES, Bicubic, block_output_stds, build_model, count_parameters, flops_per_pixel
 from .released import PRETRAINED, load_pretrained
@@ -15,5 +16,5 @@ from .weights import CheckpointError, load_weights, read_state_dict
 __all__ = [
     "VGGDiscriminator", "EDSR", "RDN", "ARCHITECTURES", "Bicubic", "block_output_stds", "build_model",
     "count_parameters", "flops_per_pixel", "RRDB", "RRDBNet", "SRNDeblur", "SRResNet", "WDSR", "CheckpointError",
-    "load_weights", "read_state_dict", "PRETRAINED", "load_pretrained",
+    "load_weights", "read_state_dict", "PRETRAINED", "load_pretrained", "interpolate",
 ]

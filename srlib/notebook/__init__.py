@@ -2,6 +2,7 @@
 "your own photo" upscaler.
 The course runner (``srlib course``) lives in :mod:`srlib.notebook.course`."""
 
+from .interpolation import InterpolationSlider, curve_picture
 from .own_photo import OwnPhoto
 from .plots import LivePlot, draw_boxes, draw_rrdb, method_style, show_images, training_curves, validation_curves
 from .setup import ensure_course_runs, setup
@@ -22,5 +23,5 @@ __all__ = [
     "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "validation_curves",
     "ensure_course_runs", "setup", "ResultsTable", "OwnPhoto",
     "BeforeAfter", "CropZoom", "Gallery", "detail_window", "enlarge", "integer_zoom", "encoded", "split_view",
-    "static_widget_outputs",
+    "static_widget_outputs", "InterpolationSlider", "curve_picture",
 ]

@@ -17,10 +17,13 @@ from __future__ import annotations
 import torch
 
 
-def augment_for_discriminator(images: torch.Tensor) -> torch.Tensor:
-    """Random colour, translation (up to 1/8 of the side) and cutout (a square of half the side)
-    per image of an (N, C, H, W) batch in [0, 1], differentiable in ``images``."""
-    return cutout(translate(color_jitter(images)))
+def augment_for_discriminator(images: torch.Tensor, policy: str = "colour,translation,cutout") -> torch.Tensor:
+    """The ``policy``'s changes, drawn per image of an (N, C, H, W) batch in [0, 1]: random colour,
+    translation (up to 1/8 of the side), cutout (a square of half the side); differentiable in ``images``."""
+    steps = {"colour": color_jitter, "translation": translate, "cutout": cutout}
+    for name in filter(None, policy.split(",")):
+        images = steps[name](images)
+    return images
 
 
 def color_jitter(images: torch.Tensor) -> torch.Tensor:

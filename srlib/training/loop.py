@@ -37,7 +37,8 @@ from ..data.image_io import check_headers
 from ..losses import GeneratorObjective, PerceptualLoss, gan_d_loss, gan_g_loss, pixel_loss, ragan_d_loss, ragan_g_loss
 from ..models.discriminator import VGGDiscriminator
 from ..models.registry import build_model
-from ..models.weights import CheckpointError, load_weights
+from ..models.released import COURSE_WEIGHTS, PRETRAINED, load_pretrained
+from ..models.weights import CheckpointError, load_weights, read_state_dict
 from ..paths import REPO_ROOT
 from .augment import augment_for_discriminator
 from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
@@ -84,8 +85,8 @@ class TrainingRun:
                         c.patch_size)
 
     def judged(self, images: torch.Tensor) -> torch.Tensor:
-        """What the discriminator sees of a batch: randomly augmented when ``d_augment`` is on."""
-        return augment_for_discriminator(images) if self.config.d_augment else images
+        """What the discriminator sees of a batch: randomly augmented as ``d_augment`` says."""
+        return augment_for_discriminator(images, self.config.d_augment)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         return torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
@@ -114,6 +115,15 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
 
+def initial_weights(init_from: str) -> dict[str, torch.Tensor]:
+    """The weights a run starts from: a named network (``realesrgan-x4plus``, ``course-psnr``, any
+    :func:`srlib.load_pretrained` name), a run directory, or a weights file."""
+    if init_from in PRETRAINED or init_from in COURSE_WEIGHTS:
+        return load_pretrained(init_from).state_dict()
+    source = resolve_path(init_from, REPO_ROOT)
+    return read_state_dict(source / GENERATOR if source.is_dir() else source)
+
+
 def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, run_dir: Path,
               resuming: bool) -> TrainingRun:
     """Networks, optimisers, AMP scaler and losses of ``config``, the same in every process."""
@@ -124,8 +134,7 @@ def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, ru
     if device.type == "cuda":
         generator = generator.to(memory_format=torch.channels_last)
     if config.init_from and not resuming:  # the GAN stage starts from the PSNR model (a resume has its own weights)
-        source = resolve_path(config.init_from, REPO_ROOT)
-        load_weights(generator, source / GENERATOR if source.is_dir() else source)
+        load_weights(generator, initial_weights(config.init_from))
     ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas) if gan else None
@@ -244,11 +253,18 @@ def train_step(run: TrainingRun, g_train: nn.Module, d_train: nn.Module | None, 
     lr_img = batch["lr"].to(run.device, non_blocking=True)
     hr_img = batch["hr"].to(run.device, non_blocking=True)
     set_learning_rates(run, iteration - 1)
-    sr, parts = generator_step(run, g_train, lr_img, hr_img)
+    # A fresh discriminator's first verdicts are noise; the generator learns from D only once D has seen
+    # the real photos beside G's output for d_warmup steps (the EMA waits too: G does not move meanwhile).
+    warming_up = run.gan and iteration <= run.config.d_warmup
+    if warming_up:
+        with torch.no_grad(), run.autocast():
+            sr, parts = g_train(lr_img), {}
+    else:
+        sr, parts = generator_step(run, g_train, lr_img, hr_img)
     if run.gan:
         parts |= discriminator_step(run, d_train, hr_img, sr)
     run.scaler.update()
-    if run.ema is not None:
+    if run.ema is not None and not warming_up:
         run.ema.update(run.generator)
     names = list(parts)
     values = run.group.mean(torch.stack([torch.as_tensor(parts[k], dtype=torch.float32, device=run.device)
