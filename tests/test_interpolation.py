@@ -85,3 +85,23 @@ def test_the_slider_moves_the_crop_and_the_point(networks):
     assert before.shape == after.shape and not np.array_equal(before, after)
     with pytest.raises(ValueError, match="no crop"):
         InterpolationSlider({k: v for k, v in crops.items() if k[1] != 0.5}, points, ("psnr", "gan"))
+
+
+def test_a_trace_of_two_runs_is_kept_with_what_it_measured(tmp_path, monkeypatch):
+    import srlib.inference.interpolation as tracing
+    from srlib.training import GENERATOR, TrainConfig, save_atomic
+
+    for name, seed in (("psnr", 0), ("gan", 1)):
+        torch.manual_seed(seed)
+        save_atomic({"params": build_model("rrdbnet_small").state_dict()}, tmp_path / name / GENERATOR)
+        (tmp_path / name / "config.json").write_text(TrainConfig().to_json())
+    hr = {"coffee": read_image(SAMPLE_DIR / "coffee.png")[:128, :128]}
+    cache = tmp_path / "trace.json"
+    first = tracing.trace_runs(tmp_path / "psnr", tmp_path / "gan", hr, 4, (0.0, 1.0), cache, progress=False)
+    monkeypatch.setattr(tracing, "trace_interpolation", lambda *args, **kwargs: pytest.fail("traced again"))
+    again = tracing.trace_runs(tmp_path / "psnr", tmp_path / "gan", hr, 4, (0.0, 1.0), cache, progress=False)
+    assert repr(again) == repr(first)  # the same points (NaN NIQE of a flat random output included)
+    with pytest.raises(pytest.fail.Exception, match="traced again"):  # other weights: the file does not match
+        torch.manual_seed(2)
+        save_atomic({"params": build_model("rrdbnet_small").state_dict()}, tmp_path / "gan" / GENERATOR)
+        tracing.trace_runs(tmp_path / "psnr", tmp_path / "gan", hr, 4, (0.0, 1.0), cache, progress=False)

@@ -62,3 +62,11 @@ def test_evaluate_upscaler_adds_the_niqe_of_each_output():
     expected = niqe(up(make_lr(modcrop(read_image(path), 4), 4)), crop_border=4)
     assert table.rows[0]["niqe"] == pytest.approx(expected)
     assert "niqe" not in evaluate_upscaler(up, [path], 4).rows[0]
+
+
+def test_pirm_niqe_of_a_flat_image_is_nan_not_a_linear_algebra_error():
+    import math
+
+    from srlib.evaluation.metrics import pirm_niqe
+
+    assert math.isnan(pirm_niqe(np.full((200, 200, 3), 128, np.uint8), 4))

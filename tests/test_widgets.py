@@ -227,3 +227,15 @@ def test_own_photo_upscales_a_window_of_the_photo_and_takes_any_upload(tmp_path)
     assert view.lr is kept  # the previous photo stays on screen
     bundle = view._repr_mimebundle_()
     assert decoded(base64.b64decode(bundle["image/jpeg"])).shape[1] == view.split.view().shape[1]
+
+
+def test_difference_window_finds_where_two_outputs_differ():
+    from srlib.notebook import difference_window
+
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 255, (60, 80, 3)).astype(np.uint8)  # texture everywhere: detail_window cannot tell
+    second = first.copy()
+    second[30:40, 50:60] = 0  # the two differ only here
+    assert difference_window(first, second, 10) == (30, 50)
+    with pytest.raises(ValueError, match="differ in shape"):
+        difference_window(first, second[:50], 10)

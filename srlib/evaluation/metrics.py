@@ -164,8 +164,14 @@ def scores(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> d
 
 
 def pirm_niqe(sr: np.ndarray, scale: int) -> float:
-    """NIQE as PIRM 2018 takes it (Y, ``scale`` pixels shaved); NaN when no whole 96x96 block is left."""
-    return niqe(sr, crop_border=scale) if min(sr.shape[:2]) - 2 * scale >= NIQE_BLOCK else math.nan
+    """NIQE as PIRM 2018 takes it (Y, ``scale`` pixels shaved); NaN when no whole 96x96 block is left, or when
+    the image is too flat for its block statistics (a uniform image has no natural-scene statistics to fit)."""
+    if min(sr.shape[:2]) - 2 * scale < NIQE_BLOCK:
+        return math.nan
+    try:
+        return niqe(sr, crop_border=scale)
+    except np.linalg.LinAlgError:
+        return math.nan
 
 
 def no_reference_scores(sr: np.ndarray, scale: int, ma_model: MaModel | None = None) -> dict[str, float]:

@@ -10,9 +10,13 @@ whether that holds for a given pair: each point is one alpha, PSNR / RMSE (disto
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from torch import nn
@@ -21,6 +25,10 @@ from tqdm.auto import tqdm
 from ..data.degrade import make_lr, modcrop
 from ..evaluation.metrics import pirm_niqe, protocol_for, scores
 from ..models.interpolation import interpolate
+from ..models.released import COURSE_WEIGHTS, course_weights
+from ..paths import REPO_ROOT
+from ..training.checkpoint import GENERATOR, trained_generator
+from ..training.config import resolve_path
 from .tiles import upscale
 
 ALPHAS = tuple(i / 10 for i in range(11))  # 0, 0.1, ..., 1: ESRGAN's interpolation rows
@@ -97,3 +105,32 @@ def pirm_choices(points: Sequence[InterpolationPoint],
             inside = [p for p in points if p.space == space and p.rmse <= bound]
             choices[space, region] = min(inside, key=lambda p: p.niqe) if inside else None
     return choices
+
+
+def run_folder(run: str | Path) -> Path:
+    """The folder of a course network's name (``course-gan``) or of a run directory (relative to the checkout)."""
+    return course_weights(str(run)) if str(run) in COURSE_WEIGHTS else resolve_path(str(run), REPO_ROOT)
+
+
+def trace_runs(psnr_run: str | Path, gan_run: str | Path, hr_images: dict[str, np.ndarray], scale: int,
+               alphas: Sequence[float] = ALPHAS, cache: str | Path | None = None, tile: int | None = None,
+               progress: bool = True) -> list[InterpolationPoint]:
+    """:func:`trace_interpolation` of two runs' (EMA) generators. With ``cache``, a JSON file keeps the points
+    beside what they were measured on (the sha256 of both ``generator.pt`` files and of every image, the
+    alphas): a file that matches is read instead of tracing again, one that does not is traced and rewritten.
+    Tracing a 23-block RRDB at 11 alphas takes minutes on a CPU; reading it, none."""
+    folders = [run_folder(run) for run in (psnr_run, gan_run)]
+    source = {"weights": [hashlib.sha256((f / GENERATOR).read_bytes()).hexdigest() for f in folders],
+              "images": {name: hashlib.sha256(np.ascontiguousarray(image).data).hexdigest()
+                         for name, image in hr_images.items()},
+              "alphas": list(alphas), "scale": scale}
+    cache = Path(cache) if cache is not None else None
+    if cache is not None and cache.is_file():
+        saved = json.loads(cache.read_text())
+        if saved.get("source") == source:
+            return [InterpolationPoint(**point) for point in saved["points"]]
+    points = trace_interpolation(trained_generator(folders[0]), trained_generator(folders[1]), hr_images, scale,
+                                 alphas, tile, progress)
+    if cache is not None:
+        cache.write_text(json.dumps({"source": source, "points": [dataclasses.asdict(p) for p in points]}, indent=1))
+    return points

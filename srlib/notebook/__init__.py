@@ -12,6 +12,7 @@ from .widgets import (
     CropZoom,
     Gallery,
     detail_window,
+    difference_window,
     encoded,
     enlarge,
     integer_zoom,
@@ -22,6 +23,6 @@ from .widgets import (
 __all__ = [
     "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "validation_curves",
     "ensure_course_runs", "setup", "ResultsTable", "OwnPhoto",
-    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "enlarge", "integer_zoom", "encoded", "split_view",
-    "static_widget_outputs", "InterpolationSlider", "curve_picture",
+    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "difference_window", "enlarge", "integer_zoom", "encoded",
+    "split_view", "static_widget_outputs", "InterpolationSlider", "curve_picture",
 ]

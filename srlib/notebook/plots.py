@@ -14,7 +14,8 @@ from matplotlib.patches import Rectangle
 # and changes the marker, and the paper's rows take the colour of the course's counterpart
 METHOD_COLORS = {"bicubic": "#7f7f7f", "EDSR": "#1f77b4", "RDN": "#9467bd", "WDSR-A": "#17becf",
                  "PSNR model": "#2ca02c", "GAN model": "#d62728", "ESRGAN": "#d62728", "ESRGAN-Pro": "#d62728",
-                 "Real-ESRGAN x4plus": "#ff7f0e", "HR": "#000000"}
+                 "Real-ESRGAN x4plus": "#ff7f0e", "HR": "#000000",
+                 "RRDB-23 PSNR (fine-tuned)": "#006d2c", "RRDB-23 GAN (fine-tuned)": "#67000d"}
 _OTHER_COLORS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939")
 
 

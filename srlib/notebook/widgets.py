@@ -52,12 +52,28 @@ def detail_window(image: np.ndarray, height: int, width: int | None = None) -> t
     """(top, left) of the ``height`` x ``width`` window with the most detail: the largest sum of squared
     luma gradients, found for every position at once with an integral image. Crops chosen this way
     show edges and texture, where methods differ, rather than flat background."""
-    width = width or height
-    gray = image.astype(np.float64) if image.ndim == 2 else image[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]
-    if gray.shape[0] < height or gray.shape[1] < width:
-        raise ValueError(f"a {height}x{width} window does not fit in a {gray.shape[0]}x{gray.shape[1]} image")
+    gray = _luma(image)
     energy = np.zeros_like(gray)
     energy[:-1, :-1] = np.diff(gray, axis=0)[:, :-1] ** 2 + np.diff(gray, axis=1)[:-1] ** 2
+    return _window_of_most(energy, height, width or height)
+
+
+def difference_window(first: np.ndarray, second: np.ndarray, height: int, width: int | None = None) -> tuple[int, int]:
+    """(top, left) of the ``height`` x ``width`` window where two outputs of one image differ most (the largest
+    sum of squared luma differences): where, say, a GAN draws texture that a PSNR model leaves out."""
+    if first.shape != second.shape:
+        raise ValueError(f"the two images differ in shape: {first.shape} vs {second.shape}")
+    return _window_of_most((_luma(first) - _luma(second)) ** 2, height, width or height)
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float64) if image.ndim == 2 else image[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]
+
+
+def _window_of_most(energy: np.ndarray, height: int, width: int) -> tuple[int, int]:
+    """(top, left) of the window whose ``energy`` sum is largest, every position at once with an integral image."""
+    if energy.shape[0] < height or energy.shape[1] < width:
+        raise ValueError(f"a {height}x{width} window does not fit in a {energy.shape[0]}x{energy.shape[1]} image")
     integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = (integral[height:, width:] - integral[:-height, width:] - integral[height:, :-width]
             + integral[:-height, :-width])
@@ -210,16 +226,16 @@ def _crop(image: np.ndarray, name: str, top: int, left: int, size: int) -> np.nd
 
 class CropZoom(PictureWidget):
     """One crop of several methods' outputs, side by side, enlarged a whole number of times (at least 2)
-    and captioned; it opens on the window of most detail in ``reference`` (default: "HR" if given, else
-    the last image), and sliders move it."""
+    and captioned; it opens at ``at`` (top, left) when given, else on the window of most detail in ``reference``
+    (default: "HR" if given, else the last image), and sliders move it."""
 
     def __init__(self, images: dict[str, np.ndarray], size: int = 48, zoom: int | None = None,
-                 reference: str | None = None, max_width: int = MAX_WIDTH) -> None:
+                 reference: str | None = None, max_width: int = MAX_WIDTH, at: tuple[int, int] | None = None) -> None:
         self.images, self.size = images, size
         self.zoom = zoom or integer_zoom(len(images) * size + GAP * (len(images) - 1), max_width, minimum=2)
         reference_image = images[reference or ("HR" if "HR" in images else list(images)[-1])]
         h, w = reference_image.shape[:2]
-        top, left = detail_window(reference_image, size)
+        top, left = at or detail_window(reference_image, size)
         self.top = widgets.IntSlider(value=top, min=0, max=h - size, description="top")
         self.left = widgets.IntSlider(value=left, min=0, max=w - size, description="left")
         self.panels = {name: _image_widget(enlarge(_crop(image, name, top, left, size), self.zoom))
