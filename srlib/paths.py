@@ -14,6 +14,11 @@ def _project_root() -> Path:
 
 
 REPO_ROOT = _project_root()
+# network outputs the notebooks share within one `make course` (srlib.inference.cached_upscaler): keyed by the
+# weights and the image, so a changed network is never served an old output; `make clean` empties it
+SR_CACHE = REPO_ROOT / "runs" / "sr-cache"
+
+
 def shown(path: Path) -> str:
     """``path`` as printed for a reader: relative to the repository when inside it (no machine paths in
     committed notebooks), as given otherwise."""

@@ -91,3 +91,21 @@ def test_blend_weights_are_a_partition_of_unity(length, tile, overlap):
     for start, w in zip(starts, _blend_weights(starts, tile, length, 2)):
         total[start * 2 : start * 2 + len(w)] += w
     assert torch.allclose(total, torch.ones_like(total))
+
+
+def test_a_cached_upscaler_computes_each_image_once_and_keys_on_the_weights(tmp_path, monkeypatch):
+    import srlib.inference.cache as cache
+
+    torch.manual_seed(0)
+    net = build_model("rrdbnet_small").eval()
+    lr = np.random.default_rng(0).integers(0, 255, (12, 10, 3)).astype(np.uint8)
+    first = cache.cached_upscaler(net, 4, cache_dir=tmp_path)(lr)
+    assert np.array_equal(first, upscale(net, lr, 4)) and len(list(tmp_path.glob("*.npy"))) == 1
+    monkeypatch.setattr(cache, "upscale", lambda *args, **kwargs: pytest.fail("computed again"))
+    assert np.array_equal(cache.cached_upscaler(net, 4, cache_dir=tmp_path)(lr), first)  # from disk
+    changed = copy.deepcopy(net)
+    with torch.no_grad():
+        changed.conv_last.bias += 0.01
+    assert cache.network_digest(changed) != cache.network_digest(net)
+    with pytest.raises(pytest.fail.Exception, match="computed again"):  # other weights: not served the old output
+        cache.cached_upscaler(changed, 4, cache_dir=tmp_path)(lr)

@@ -239,3 +239,15 @@ def test_difference_window_finds_where_two_outputs_differ():
     assert difference_window(first, second, 10) == (30, 50)
     with pytest.raises(ValueError, match="differ in shape"):
         difference_window(first, second[:50], 10)
+
+
+def test_per_image_tables_show_what_the_mean_hides():
+    from srlib.notebook import per_image_tables
+
+    rows = {"bicubic": [{"image": "a", "psnr": 30.0, "shift": 0.1}, {"image": "b", "psnr": 20.0, "shift": 0.0}],
+            "GAN": [{"image": "a", "psnr": 32.0, "shift": 3.0}, {"image": "b", "psnr": 18.0, "shift": 0.5}]}
+    tables = per_image_tables(rows, ("psnr", "shift"), "Y")
+    assert [t.caption for t in tables.tables] == ["a; Y", "b; Y"]
+    text = str(tables)
+    assert "one image; a; Y" in text and "32.00*" in text and "20.00*" in text  # best within each image
+    assert text.count("<b>") == 0 and tables._repr_html_().count("<b>") == 4

@@ -2,11 +2,21 @@
 back-projection and the reverse filter, upscaling files or folders, and the network-interpolation knob measured
 (notebook 05)."""
 
+from .cache import cached_upscaler, network_digest
 from .files import upscale_files
-from .interpolation import ALPHAS, PIRM_REGIONS, blend_images, interpolated_outputs, pirm_choices, trace_interpolation
+from .interpolation import (
+    ALPHAS,
+    PIRM_REGIONS,
+    blend_images,
+    interpolated_outputs,
+    pirm_choices,
+    trace_interpolation,
+    trace_runs,
+)
 from .postprocess import back_projection, lr_consistency, reverse_filter
 from .tiles import PRECISIONS, precision_dtype, super_resolve, tiled_forward, upscale
 
 __all__ = ["PRECISIONS", "precision_dtype", "upscale_files", "back_projection", "lr_consistency", "reverse_filter",
            "super_resolve", "tiled_forward", "upscale", "ALPHAS", "PIRM_REGIONS", "blend_images",
-           "interpolated_outputs", "pirm_choices", "trace_interpolation"]
+           "interpolated_outputs", "pirm_choices", "trace_interpolation", "trace_runs", "cached_upscaler",
+           "network_digest"]

@@ -6,7 +6,7 @@ from .interpolation import InterpolationSlider, curve_picture
 from .own_photo import OwnPhoto
 from .plots import LivePlot, draw_boxes, draw_rrdb, method_style, show_images, training_curves, validation_curves
 from .setup import ensure_course_runs, setup
-from .tables import ResultsTable
+from .tables import ResultsTable, TableSet, per_image_tables
 from .widgets import (
     BeforeAfter,
     CropZoom,
@@ -22,7 +22,7 @@ from .widgets import (
 
 __all__ = [
     "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "validation_curves",
-    "ensure_course_runs", "setup", "ResultsTable", "OwnPhoto",
+    "ensure_course_runs", "setup", "ResultsTable", "TableSet", "per_image_tables", "OwnPhoto",
     "BeforeAfter", "CropZoom", "Gallery", "detail_window", "difference_window", "enlarge", "integer_zoom", "encoded",
     "split_view", "static_widget_outputs", "InterpolationSlider", "curve_picture",
 ]

@@ -42,7 +42,7 @@ class ResultsTable:
         return f"{value:.4f}" if column in ("ssim", "ms_ssim") else f"{value:.2f}"
 
     def _title(self) -> str:
-        title = f"mean of {self.n_images} image{'s' * (self.n_images != 1)}"
+        title = "one image" if self.n_images == 1 else f"mean of {self.n_images} images"
         return f"{title}; {self.caption}" if self.caption else title
 
     def _repr_html_(self) -> str:
@@ -79,3 +79,34 @@ class ResultsTable:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))
+
+
+@dataclass
+class TableSet:
+    """Several :class:`ResultsTable` shown one after the other (HTML or text)."""
+
+    tables: list[ResultsTable]
+
+    def _repr_html_(self) -> str:
+        return "<br>".join(table._repr_html_() for table in self.tables)
+
+    def __str__(self) -> str:
+        return "\n\n".join(str(table) for table in self.tables)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def per_image_tables(rows: dict[str, list[dict]], columns: tuple[str, ...], caption: str = "") -> TableSet:
+    """One table per image from ``rows[method]`` = that method's per-image rows (each with an "image" key, as
+    :class:`srlib.evaluation.metrics.EvaluationTable` keeps them): the numbers a mean hides, best per image."""
+    images = [row["image"] for row in next(iter(rows.values()))]
+    tables = []
+    for image in images:
+        by_method = {method: next(row for row in method_rows if row["image"] == image)
+                     for method, method_rows in rows.items()}
+        tables.append(ResultsTable(by_method, columns, 1, f"{image}; {caption}" if caption else image))
+    return TableSet(tables)
