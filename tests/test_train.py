@@ -429,3 +429,15 @@ def test_d_augment_names_its_steps():
         TrainConfig(d_augment="translation,flip")
     with pytest.raises(ValueError, match="d_warmup"):
         TrainConfig(stage="gan", d_warmup=-1)
+
+
+def test_an_ema_fp16_generator_file_keeps_the_ema_weights_alone_at_half_precision(tiny_data, tmp_path):
+    run = train(tiny_config(tiny_data, tmp_path, iterations=2, generator_file="ema-fp16"), progress=False)
+    saved = load_checkpoint(run / GENERATOR)
+    assert "params" not in saved and all(v.dtype == torch.float16 for v in saved["params_ema"].values())
+    ema = load_checkpoint(run / CHECKPOINT)["ema"]
+    loaded = trained_generator(run).state_dict()
+    assert all(v.dtype == torch.float32 for v in loaded.values())  # into the fp32 network
+    assert all(torch.allclose(loaded[k], ema[k], rtol=1e-3, atol=1e-4) for k in ema)
+    with pytest.raises(ValueError, match="ema_decay"):
+        tiny_config(tiny_data, tmp_path, generator_file="ema-fp16", ema_decay=0.0)

@@ -306,6 +306,19 @@ def check_healthy(run: TrainingRun, lr_patch: torch.Tensor, iteration: int) -> N
                                      f"{iteration} (not finite, or NaN / inf output); {kept}")
 
 
+def generator_file(run: TrainingRun) -> dict:
+    """What ``generator.pt`` holds: the weights (raw and EMA; or, for ``ema-fp16``, the EMA ones alone in fp16) and
+    what they are, so that `srlib upscale` builds the right network from this file alone."""
+    weights = {"model": run.config.model, "model_args": run.config.model_args, "scale": run.config.scale}
+    if run.config.generator_file == "ema-fp16":
+        return weights | {"params_ema": {k: v.half() if v.is_floating_point() else v
+                                         for k, v in run.ema.model.state_dict().items()}}
+    weights["params"] = run.generator.state_dict()
+    if run.ema is not None:
+        weights["params_ema"] = run.ema.model.state_dict()
+    return weights
+
+
 def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
     """Write ``checkpoint.pt`` (all state, every process's random generators) and ``generator.pt``, atomically."""
     rngs = run.group.gather(rng_states())
@@ -321,11 +334,7 @@ def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
             state |= {"discriminator": run.discriminator.state_dict(), "opt_d": run.opt_d.state_dict()}
         save_atomic(state, run.run_dir / CHECKPOINT)
         # what the weights are, so that `srlib upscale` builds the right network from this file alone
-        weights = {"params": run.generator.state_dict(), "model": run.config.model,
-                   "model_args": run.config.model_args, "scale": run.config.scale}
-        if run.ema is not None:
-            weights["params_ema"] = run.ema.model.state_dict()
-        save_atomic(weights, run.run_dir / GENERATOR)
+        save_atomic(generator_file(run), run.run_dir / GENERATOR)
     run.group.barrier()  # no process runs ahead of a checkpoint that may be the one a resume starts from
 
 
