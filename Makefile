@@ -32,11 +32,15 @@ test: setup
 lab: setup
 	$(BIN)/python -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# the course's own checkpoints, from scratch (about 2 h 50 on 2 CPU cores; rerun to resume): the RRDB PSNR
-# and GAN models (notebooks 04-07), the small EDSR / RDN / WDSR-A of notebook 07, the L1 / L2 / Mix runs of 03
+# the course's own checkpoints, from scratch (rerun to resume): the small RRDB PSNR and GAN models (notebooks 04-07),
+# ESRGAN's 23-block RRDB fine-tuned from Real-ESRGAN x4plus to the PSNR and the GAN endpoint (05-07), the small
+# EDSR / RDN / WDSR-A of notebook 07 and the L1 / L2 / Mix runs of 03
 weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
 	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
+	$(BIN)/srlib train --preset course --stage gan --set perceptual_match_means=false --set generator_file=fp32 --set run_dir=weights/course-gan-colour-cast --set init_from=weights/course-psnr
+	$(BIN)/srlib train --preset course-rrdb --stage psnr --set run_dir=weights/course-rrdb-psnr
+	$(BIN)/srlib train --preset course-rrdb --stage gan --set run_dir=weights/course-rrdb-gan
 	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-edsr
 	$(BIN)/srlib train --preset course --stage psnr --set model=rdn_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-rdn
 	$(BIN)/srlib train --preset course --stage psnr --set model=wdsr_a_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-wdsr-a

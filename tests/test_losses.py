@@ -7,6 +7,7 @@ from pytorch_msssim import ms_ssim as reference_ms_ssim
 from pytorch_msssim import ssim as reference_ssim
 from scipy.ndimage import gaussian_filter
 
+import srlib.losses.perceptual
 from srlib.data import image_to_tensor, imresize, read_image
 from srlib.losses import (
     GeneratorObjective,
@@ -197,3 +198,28 @@ def test_gan_gradients_are_correct(loss):
     real = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
     fake = torch.randn(4, 1, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda f: loss(real, f), (fake,))
+
+
+def test_colour_pull_is_the_gradient_on_a_global_colour_offset():
+    from srlib.losses import colour_pull
+
+    hr = torch.rand(2, 3, 16, 16)
+    sr = hr.clone()
+    sr[:, 0] += 0.1  # red too high everywhere
+    pull = colour_pull(l1_loss, sr, hr)
+    assert pull[0] == pytest.approx(1 / 3, abs=1e-6)  # d mean|x| / d offset: one third of the elements are red
+    assert pull[1:].abs().max() < 0.34
+
+
+def test_a_mean_matched_perceptual_loss_has_no_say_in_the_colour(monkeypatch):
+    from srlib.losses import colour_pull
+
+    torch.manual_seed(0)
+    features = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 3))
+    monkeypatch.setattr(srlib.losses.perceptual, "feature_network", lambda *args: (features, "random"))
+    hr, sr = torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
+    plain, matched = PerceptualLoss(), PerceptualLoss(match_means=True)
+    assert colour_pull(plain, sr, hr).abs().max() > 1e-3
+    assert colour_pull(matched, sr, hr).abs().max() < 1e-6
+    assert float(matched(sr + 0.2, hr)) == pytest.approx(float(matched(sr, hr)), abs=1e-5)  # blind to a global shift
+    assert matched(sr, hr) > 0  # but not to texture

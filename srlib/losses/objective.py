@@ -40,3 +40,14 @@ class GeneratorObjective(nn.Module):
         total = (self.pixel_weight * parts["pixel"] + self.gan_weight * parts["gan"]
                  + self.perceptual_weight * parts.get("perceptual", 0))
         return total, {name: float(value.detach()) for name, value in parts.items()} | {"total": float(total.detach())}
+
+
+def colour_pull(loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], sr: torch.Tensor,
+                hr: torch.Tensor) -> torch.Tensor:
+    """How hard, and which way, a loss term pushes an image's overall colour: the gradient of
+    ``loss(sr + offset, hr)`` with respect to one offset per colour channel added to every pixel, at offset 0
+    (shape (3,)). A gradient step moves the channel means against its sign; a term whose pull dwarfs the pixel
+    term's can cast the output whatever the pixel term says."""
+    offset = torch.zeros(1, sr.shape[1], 1, 1, device=sr.device, requires_grad=True)
+    (gradient,) = torch.autograd.grad(loss(sr.detach() + offset, hr), offset)
+    return gradient.view(-1)

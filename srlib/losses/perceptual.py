@@ -148,14 +148,23 @@ class PerceptualLoss(nn.Module):
     """mean |F(sr) - F(hr)| with F a frozen feature network (see ``srlib.perceptual``).
 
     ``description`` names the network that produced the numbers (VGG19 or the offline stand-in).
+    ``match_means`` first gives ``sr`` each channel mean of ``hr`` (per image), so that the term judges texture
+    and structure and has no say in the image's overall colour: measured in notebook 05, the stand-in's pull on
+    a global colour offset is thousands of times the pixel term's (weighted 1e-2 in Eq. 1), and a GAN fine-tuned
+    with it drifts in colour by several grey levels. With the means matched that pull is exactly zero and the
+    pixel term alone sets the colours.
     """
 
-    def __init__(self, network: str = "auto", layer: str = "conv5_4", vgg19_path=None) -> None:
+    def __init__(self, network: str = "auto", layer: str = "conv5_4", vgg19_path=None,
+                 match_means: bool = False) -> None:
         super().__init__()
         self.features, self.description = feature_network(network, layer, vgg19_path)
+        self.match_means = match_means
 
     def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         check_images(sr, hr)
+        if self.match_means:
+            sr = sr - sr.mean(dim=(2, 3), keepdim=True) + hr.mean(dim=(2, 3), keepdim=True)
         with torch.no_grad():
             target = self.features(hr)
         return (self.features(sr) - target).abs().mean()

@@ -68,6 +68,7 @@ class TrainConfig:
     perceptual: str = "auto"  # auto, vgg19, efficientnet-lite0 or none
     perceptual_layer: str = "conv5_4"
     perceptual_weight: float = 1.0
+    perceptual_match_means: bool = False  # compare features with SR's channel means set to HR's (no colour pull)
     gan_weight: float = 5e-3
     pixel_weight: float = 1e-2
     d_num_feat: int = 64
@@ -165,10 +166,12 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "psnr": {"iterations": 12_000, "learning_rate": 5e-4, "milestones": (6_000, 9_000)},
         # a smaller, slower discriminator that sees augmented images: on seven photos a full one memorises
         # them within ~100 steps (d loss 0.015 at step 125 without augmentation). Even so it wins by ~1,000
-        # steps, and from there validation NIQE climbs back (7.25 at 1,000, 8.44 at 2,250): stop at 1,000
+        # steps, and from there validation NIQE climbs back (7.25 at 1,000, 8.44 at 2,250): stop at 1,000.
+        # The perceptual term compares features with the channel means matched: unmatched, the offline stand-in
+        # pulled the colours off by up to 3.5 grey levels (the course-gan-colour-cast run; notebook 05, 4f)
         "gan": {"iterations": 1_000, "learning_rate": 1e-4, "d_learning_rate": 5e-5, "d_num_feat": 32,
-                "d_augment": "colour,translation,cutout", "milestones": (), "val_every": 250, "checkpoint_every": 250,
-                "log_every": 25},
+                "d_augment": "colour,translation,cutout", "perceptual_match_means": True, "milestones": (),
+                "val_every": 250, "checkpoint_every": 250, "log_every": 25, "generator_file": "ema-fp16"},
     },
     # ESRGAN's full RRDBNet-23 fine-tuned on the bundled photos from Real-ESRGAN's released GAN network (a CPU
     # cannot pre-train 16.7M parameters from scratch): bf16 where the CPU has it natively, whole-run schedules
@@ -182,11 +185,11 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "psnr": {"patch_size": 128, "iterations": 1_200, "learning_rate": 1e-4, "milestones": (800,),
                  "val_every": 200},
         # Eq. 1 with the paper's Mix pixel term at patch 192 (so the Mix term's MS-SSIM fits and D takes 192, as
-        # in the paper); D warms up for 100 steps before G moves, and sees translated and cut-out images but
-        # not recoloured ones: a D blind to colour lets the generator drift in colour unopposed
+        # in the paper); D warms up for 100 steps before G moves and sees translated and cut-out images (not
+        # recoloured: D may judge colour); the perceptual term, with the channel means matched, does not
         "gan": {"patch_size": 192, "iterations": 600, "d_warmup": 100, "learning_rate": 1e-4,
-                "d_learning_rate": 1e-4, "pixel_loss": "mix", "d_augment": "translation,cutout", "milestones": (),
-                "val_every": 100},
+                "d_learning_rate": 1e-4, "pixel_loss": "mix", "d_augment": "translation,cutout",
+                "perceptual_match_means": True, "milestones": (), "val_every": 100},
     },
     "esrgan": {
         "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,

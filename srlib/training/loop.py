@@ -155,7 +155,8 @@ def build_losses(config: TrainConfig, device: torch.device) -> tuple[Callable, G
         return pixel, None, None
     perceptual = None
     if config.perceptual != "none":
-        perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer).to(device)
+        perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer,
+                                    match_means=config.perceptual_match_means).to(device)
     if config.gan_type == "ragan":
         adversarial, d_loss = ragan_g_loss, ragan_d_loss
     else:  # SRGAN's standard GAN: the generator's loss ignores the real images
