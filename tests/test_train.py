@@ -441,3 +441,19 @@ def test_an_ema_fp16_generator_file_keeps_the_ema_weights_alone_at_half_precisio
     assert all(torch.allclose(loaded[k], ema[k], rtol=1e-3, atol=1e-4) for k in ema)
     with pytest.raises(ValueError, match="ema_decay"):
         tiny_config(tiny_data, tmp_path, generator_file="ema-fp16", ema_decay=0.0)
+
+
+def test_match_means_blinds_the_texture_terms_to_the_overall_colour(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, "gan", match_means="perceptual,adversarial", d_augment="",
+                         perceptual="efficientnet-lite0")
+    run = srlib.training.loop.build_run(config, ProcessGroup(), torch.device("cpu"), tmp_path, False)
+    hr, sr = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    assert torch.allclose(run.judged(sr, hr).mean(dim=(2, 3)), hr.mean(dim=(2, 3)), atol=1e-6)  # D sees HR's means
+    assert torch.equal(run.judged(hr), hr)  # real images as they are
+    assert run.objective.perceptual.match_means
+    assert TrainConfig(match_means=True).match_means == "perceptual,adversarial"
+    plain = srlib.training.loop.build_run(dataclasses.replace(config, match_means=""), ProcessGroup(),
+                                          torch.device("cpu"), tmp_path, False)
+    assert torch.equal(plain.judged(sr, hr), sr) and not plain.objective.perceptual.match_means
+    with pytest.raises(ValueError, match="match_means: unknown pixel"):
+        TrainConfig(match_means="pixel")

@@ -19,7 +19,7 @@ from torch import nn
 
 from ..models.weights import CheckpointError, read_state_dict
 from ..paths import DATASET_ROOT
-from .pixel import check_images
+from .pixel import check_images, with_means_of
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
 _VGG19_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
@@ -148,11 +148,9 @@ class PerceptualLoss(nn.Module):
     """mean |F(sr) - F(hr)| with F a frozen feature network (see ``srlib.perceptual``).
 
     ``description`` names the network that produced the numbers (VGG19 or the offline stand-in).
-    ``match_means`` first gives ``sr`` each channel mean of ``hr`` (per image), so that the term judges texture
-    and structure and has no say in the image's overall colour: measured in notebook 05, the stand-in's pull on
-    a global colour offset is thousands of times the pixel term's (weighted 1e-2 in Eq. 1), and a GAN fine-tuned
-    with it drifts in colour by several grey levels. With the means matched that pull is exactly zero and the
-    pixel term alone sets the colours.
+    ``match_means`` first gives ``sr`` each channel mean of ``hr`` (per image, :func:`with_means_of`), so that the
+    term judges texture and structure and has no say in the image's overall colour: measured in notebook 05, the
+    stand-in's pull on a global colour offset is hundreds of times the pixel term's (weighted 1e-2 in Eq. 1).
     """
 
     def __init__(self, network: str = "auto", layer: str = "conv5_4", vgg19_path=None,
@@ -164,7 +162,7 @@ class PerceptualLoss(nn.Module):
     def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         check_images(sr, hr)
         if self.match_means:
-            sr = sr - sr.mean(dim=(2, 3), keepdim=True) + hr.mean(dim=(2, 3), keepdim=True)
+            sr = with_means_of(sr, hr)
         with torch.no_grad():
             target = self.features(hr)
         return (self.features(sr) - target).abs().mean()

@@ -26,6 +26,12 @@ def check_images(sr: torch.Tensor, hr: torch.Tensor) -> None:
         raise ValueError(f"loss: HR values span [{low:.3g}, {high:.3g}]; expected images in [0, 1]")
 
 
+def with_means_of(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """``sr`` with each image's channel means replaced by ``hr``'s: the same texture, HR's overall colour, and no
+    gradient to ``sr``'s channel means (what a loss of it cannot pull)."""
+    return sr - sr.mean(dim=(2, 3), keepdim=True) + hr.mean(dim=(2, 3), keepdim=True)
+
+
 def l1_loss(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
     """mean |sr - hr|"""
     check_images(sr, hr)

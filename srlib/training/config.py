@@ -33,6 +33,7 @@ from ..paths import DATASETS
 
 STAGES = ("psnr", "gan")
 AUGMENTATIONS = ("colour", "translation", "cutout")  # srlib.training.augment, in the order applied
+MATCHED_TERMS = ("perceptual", "adversarial")  # the terms match_means can blind to SR's overall colour
 # fields renamed since the first release: older config.json files are read with the new names
 RENAMED = {"lr": "learning_rate", "d_lr": "d_learning_rate"}
 
@@ -68,7 +69,10 @@ class TrainConfig:
     perceptual: str = "auto"  # auto, vgg19, efficientnet-lite0 or none
     perceptual_layer: str = "conv5_4"
     perceptual_weight: float = 1.0
-    perceptual_match_means: bool = False  # compare features with SR's channel means set to HR's (no colour pull)
+    # which GAN-stage terms see SR with HR's channel means (perceptual, adversarial: D too), comma-separated;
+    # true = both, so that the pixel term alone sets the overall colour (notebook 05, 4f: the other two pull on
+    # it far harder than the pixel term and keep changing direction)
+    match_means: str = ""
     gan_weight: float = 5e-3
     pixel_weight: float = 1e-2
     d_num_feat: int = 64
@@ -95,6 +99,8 @@ class TrainConfig:
         self.betas = tuple(self.betas)
         if isinstance(self.d_augment, bool):
             self.d_augment = ",".join(AUGMENTATIONS) if self.d_augment else ""
+        if isinstance(self.match_means, bool):
+            self.match_means = ",".join(MATCHED_TERMS) if self.match_means else ""
         self.milestones = tuple(self.milestones)
         if self.stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {self.stage!r}")
@@ -105,9 +111,10 @@ class TrainConfig:
         if self.precision not in ("fp32", "bf16", "fp16", "auto"):
             raise ValueError(f"precision must be fp32, bf16, fp16 or auto, got {self.precision!r}")
         self._check_types()
-        unknown = set(filter(None, self.d_augment.split(","))) - set(AUGMENTATIONS)
-        if unknown:
-            raise ValueError(f"d_augment: unknown {', '.join(sorted(unknown))}; choose from {', '.join(AUGMENTATIONS)}")
+        for name, allowed in (("d_augment", AUGMENTATIONS), ("match_means", MATCHED_TERMS)):
+            unknown = set(filter(None, getattr(self, name).split(","))) - set(allowed)
+            if unknown:
+                raise ValueError(f"{name}: unknown {', '.join(sorted(unknown))}; choose from {', '.join(allowed)}")
         for name in ("iterations", "batch_size", "val_every", "log_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -167,10 +174,10 @@ _PRESETS: dict[str, dict[str, dict]] = {
         # a smaller, slower discriminator that sees augmented images: on seven photos a full one memorises
         # them within ~100 steps (d loss 0.015 at step 125 without augmentation). Even so it wins by ~1,000
         # steps, and from there validation NIQE climbs back (7.25 at 1,000, 8.44 at 2,250): stop at 1,000.
-        # The perceptual term compares features with the channel means matched: unmatched, the offline stand-in
-        # pulled the colours off by up to 3.5 grey levels (the course-gan-colour-cast run; notebook 05, 4f)
+        # The texture terms see the output with HR's channel means (match_means): without that the colours
+        # drifted by up to 3.5 grey levels (the course-gan-colour-cast run; notebook 05, 4f)
         "gan": {"iterations": 1_000, "learning_rate": 1e-4, "d_learning_rate": 5e-5, "d_num_feat": 32,
-                "d_augment": "colour,translation,cutout", "perceptual_match_means": True, "milestones": (),
+                "d_augment": "colour,translation,cutout", "match_means": "perceptual,adversarial", "milestones": (),
                 "val_every": 250, "checkpoint_every": 250, "log_every": 25, "generator_file": "ema-fp16"},
     },
     # ESRGAN's full RRDBNet-23 fine-tuned on the bundled photos from Real-ESRGAN's released GAN network (a CPU
@@ -186,10 +193,10 @@ _PRESETS: dict[str, dict[str, dict]] = {
                  "val_every": 200},
         # Eq. 1 with the paper's Mix pixel term at patch 192 (so the Mix term's MS-SSIM fits and D takes 192, as
         # in the paper); D warms up for 100 steps before G moves and sees translated and cut-out images (not
-        # recoloured: D may judge colour); the perceptual term, with the channel means matched, does not
-        "gan": {"patch_size": 192, "iterations": 600, "d_warmup": 100, "learning_rate": 1e-4,
+        # recoloured); the texture terms see the output with HR's channel means (match_means)
+        "gan": {"patch_size": 192, "iterations": 500, "d_warmup": 100, "learning_rate": 1e-4,
                 "d_learning_rate": 1e-4, "pixel_loss": "mix", "d_augment": "translation,cutout",
-                "perceptual_match_means": True, "milestones": (), "val_every": 100},
+                "match_means": "perceptual,adversarial", "milestones": (), "val_every": 100},
     },
     "esrgan": {
         "common": {"model": "rrdbnet", "patch_size": 128, "batch_size": 16, "num_workers": 6,

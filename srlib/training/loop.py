@@ -34,7 +34,16 @@ from tqdm.auto import tqdm
 from .. import hardware
 from ..data.dataset import PairedImageDataset
 from ..data.image_io import check_headers
-from ..losses import GeneratorObjective, PerceptualLoss, gan_d_loss, gan_g_loss, pixel_loss, ragan_d_loss, ragan_g_loss
+from ..losses import (
+    GeneratorObjective,
+    PerceptualLoss,
+    gan_d_loss,
+    gan_g_loss,
+    pixel_loss,
+    ragan_d_loss,
+    ragan_g_loss,
+    with_means_of,
+)
 from ..models.discriminator import VGGDiscriminator
 from ..models.registry import build_model
 from ..models.released import COURSE_WEIGHTS, PRETRAINED, load_pretrained
@@ -84,8 +93,12 @@ class TrainingRun:
         return validate(self.eval_model, val_pairs, c.scale, self.device, c.val_tile, self.discriminator,
                         c.patch_size)
 
-    def judged(self, images: torch.Tensor) -> torch.Tensor:
-        """What the discriminator sees of a batch: randomly augmented as ``d_augment`` says."""
+    def judged(self, images: torch.Tensor, hr: torch.Tensor | None = None) -> torch.Tensor:
+        """What the discriminator sees of a batch: a generated batch, given its ``hr`` and with ``adversarial`` in
+        ``match_means``, with HR's channel means (D judges texture, not overall colour); then augmented as
+        ``d_augment`` says."""
+        if hr is not None and "adversarial" in self.config.match_means.split(","):
+            images = with_means_of(images, hr)
         return augment_for_discriminator(images, self.config.d_augment)
 
     def autocast(self) -> contextlib.AbstractContextManager:
@@ -156,7 +169,8 @@ def build_losses(config: TrainConfig, device: torch.device) -> tuple[Callable, G
     perceptual = None
     if config.perceptual != "none":
         perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer,
-                                    match_means=config.perceptual_match_means).to(device)
+                                    match_means="perceptual" in config.match_means.split(","))
+        perceptual = perceptual.to(device)
     if config.gan_type == "ragan":
         adversarial, d_loss = ragan_g_loss, ragan_d_loss
     else:  # SRGAN's standard GAN: the generator's loss ignores the real images
@@ -220,7 +234,7 @@ def generator_step(run: TrainingRun, g_train: nn.Module, lr_img: torch.Tensor,
             # The bare discriminator, not its DDP wrapper: this step must not synchronise D's gradients.
             # RaGAN asks "is the fake more real than the average real?": the real logits are constants here.
             real_logits = run.discriminator(run.judged(hr_img)).detach()
-            fake_logits = run.discriminator(run.judged(sr))
+            fake_logits = run.discriminator(run.judged(sr, hr_img))
             # Eq. 1: L_G = L_percep + lambda L_G^Ra + eta L_pix, computed in fp32 whatever the autocast
             loss, parts = run.objective(sr.float(), hr_img, real_logits.float(), fake_logits.float())
         else:
@@ -237,7 +251,7 @@ def discriminator_step(run: TrainingRun, d_train: nn.Module, hr_img: torch.Tenso
     run.discriminator.requires_grad_(True)
     with run.autocast():
         real_logits = d_train(run.judged(hr_img)).float()
-        fake_logits = d_train(run.judged(sr.detach())).float()  # detached: D's loss must not reach the generator
+        fake_logits = d_train(run.judged(sr.detach(), hr_img)).float()  # detached: D's loss must not reach G
         loss = run.d_loss(real_logits, fake_logits)
     run.opt_d.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
