@@ -38,8 +38,8 @@ lab: setup
 weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set run_dir=weights/course-psnr
 	$(BIN)/srlib train --preset course --stage gan --set run_dir=weights/course-gan --set init_from=weights/course-psnr
-	$(BIN)/srlib train --preset course --stage gan --set match_means=false --set generator_file=fp32 --set run_dir=weights/course-gan-colour-cast --set init_from=weights/course-psnr
-	$(BIN)/srlib train --preset course --stage gan --set match_means=perceptual --set run_dir=weights/course-gan-perceptual-matched --set init_from=weights/course-psnr
+	$(BIN)/srlib train --preset course --stage gan --set match_means=perceptual --set generator_file=ema-fp16 --set run_dir=weights/course-gan-perceptual-matched --set init_from=weights/course-psnr
+	$(BIN)/srlib train --preset course --stage gan --set match_means=perceptual,adversarial --set generator_file=ema-fp16 --set run_dir=weights/course-gan-means-matched --set init_from=weights/course-psnr
 	$(BIN)/srlib train --preset course-rrdb --stage psnr --set run_dir=weights/course-rrdb-psnr
 	$(BIN)/srlib train --preset course-rrdb --stage gan --set run_dir=weights/course-rrdb-gan
 	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set iterations=6000 --set milestones=[3000,4500] --set run_dir=weights/course-edsr

@@ -61,8 +61,8 @@ def test_each_committed_network_is_its_makefile_run_and_finished(name):
     assert (run / "generator.pt").stat().st_size < limit * 2**20
 
 
-GAN_NETWORKS = {"course-gan", "course-gan-colour-cast", "course-gan-perceptual-matched", "course-rrdb-gan"}
-COLOUR_ABLATIONS = {"course-gan-colour-cast", "course-gan-perceptual-matched"}  # kept to show the cast
+COLOUR_ABLATIONS = {"course-gan-perceptual-matched", "course-gan-means-matched"}  # notebook 05, 4f
+GAN_NETWORKS = {"course-gan", "course-rrdb-gan"} | COLOUR_ABLATIONS
 PIXEL_LOSS_NETWORKS = sorted(set(COURSE_WEIGHTS) - GAN_NETWORKS)
 TEST_PHOTOS = [path.stem for path in sample_split()["test"]]
 
@@ -100,8 +100,11 @@ def test_the_fine_tuned_rrdb_beats_the_course_psnr_model_on_every_test_photo():
 
 # measured misses of the 1.5 grey-level target, each a strict xfail so that a retrained model that fixes it is noticed:
 # the small RRDB PSNR model over-saturates flower's magenta, a colour its seven training photos hardly hold
-# (R +1.90, G -1.88, B +2.06; the other networks trained the same way keep it within 0.25)
-COLOUR_MISSES = {("course-psnr", "flower"): "course-psnr over-saturates flower by up to 2.1 grey levels"}
+# (R +1.90, G -1.88, B +2.06; the other networks trained the same way keep it within 0.25); the small GAN drifts
+# on both test photos (flower G -3.04, retina G +3.50)
+COLOUR_MISSES = {("course-psnr", "flower"): "course-psnr over-saturates flower by up to 2.1 grey levels",
+                 ("course-gan", "flower"): "course-gan: flower's channel means off by up to 3.0 grey levels",
+                 ("course-gan", "retina"): "course-gan: retina's channel means off by up to 3.5 grey levels"}
 
 
 @pytest.mark.parametrize(("name", "photo"), [
@@ -114,9 +117,9 @@ def test_each_committed_network_keeps_the_colours(name, photo):
 
 
 @pytest.mark.parametrize("name", sorted(COLOUR_ABLATIONS))
-def test_a_gan_whose_texture_terms_see_the_colour_drifts_in_colour(name):
-    # the ablations kept in weights/: the same GAN run with the perceptual term (or it and D) judging the overall
-    # colour casts where course-gan, whose texture terms see HR's channel means, does not
+def test_blinding_the_texture_terms_to_the_channel_means_does_not_remove_the_shift(name):
+    # the ablations of notebook 05 (4f): their perceptual term (or it and D) has no pull on the channel means, yet
+    # dark photos still come out brighter: the shift is a content-dependent tone change, not a global offset
     shifts = {photo: np.abs(channel_means_gap(output_of(name, photo), test_pair(photo)[0], 4)).max()
               for photo in TEST_PHOTOS}
     assert max(shifts.values()) > 2.5, shifts

@@ -39,7 +39,7 @@ PRETRAINED = {  # name -> RRDBNet arguments (the files are models/NAME.param and
     "realesrgan-x4plus-anime": {"num_block": 6},
 }
 COURSE_WEIGHTS = {name: f"weights/{name}" for name in (  # in the checkout; `make weights` trains them
-    "course-psnr", "course-gan", "course-gan-colour-cast", "course-gan-perceptual-matched",
+    "course-psnr", "course-gan", "course-gan-perceptual-matched", "course-gan-means-matched",
     "course-rrdb-psnr", "course-rrdb-gan", "course-edsr",
     "course-rdn", "course-wdsr-a", "course-l1", "course-l2", "course-mix")}
 _FP32, _FP16 = 0x00000000, 0x01306B47

@@ -173,12 +173,10 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "psnr": {"iterations": 12_000, "learning_rate": 5e-4, "milestones": (6_000, 9_000)},
         # a smaller, slower discriminator that sees augmented images: on seven photos a full one memorises
         # them within ~100 steps (d loss 0.015 at step 125 without augmentation). Even so it wins by ~1,000
-        # steps, and from there validation NIQE climbs back (7.25 at 1,000, 8.44 at 2,250): stop at 1,000.
-        # The texture terms see the output with HR's channel means (match_means): without that the colours
-        # drifted by up to 3.5 grey levels (the course-gan-colour-cast run; notebook 05, 4f)
+        # steps, and from there validation NIQE climbs back (7.25 at 1,000, 8.44 at 2,250): stop at 1,000
         "gan": {"iterations": 1_000, "learning_rate": 1e-4, "d_learning_rate": 5e-5, "d_num_feat": 32,
-                "d_augment": "colour,translation,cutout", "match_means": "perceptual,adversarial", "milestones": (),
-                "val_every": 250, "checkpoint_every": 250, "log_every": 25, "generator_file": "ema-fp16"},
+                "d_augment": "colour,translation,cutout", "milestones": (), "val_every": 250, "checkpoint_every": 250,
+                "log_every": 25},
     },
     # ESRGAN's full RRDBNet-23 fine-tuned on the bundled photos from Real-ESRGAN's released GAN network (a CPU
     # cannot pre-train 16.7M parameters from scratch): bf16 where the CPU has it natively, whole-run schedules
