@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ms_ssim": True, "rmse": False, "niqe": False, "ma": True,
                     "pi": False, "shift": False}
 HEADERS = {"psnr": "PSNR-Y (dB)", "ssim": "SSIM-Y", "ms_ssim": "MS-SSIM-Y", "rmse": "RMSE-Y", "niqe": "NIQE",
-           "ma": "Ma", "pi": "PI", "shift": "colour shift (grey levels)"}
+           "ma": "Ma", "pi": "PI", "shift": "colour shift"}
 
 
 @dataclass
