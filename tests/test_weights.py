@@ -68,7 +68,7 @@ TEST_PHOTOS = [path.stem for path in sample_split()["test"]]
 
 
 @functools.cache
-def test_pair(photo: str) -> tuple[np.ndarray, np.ndarray]:
+def photo_pair(photo: str) -> tuple[np.ndarray, np.ndarray]:
     """(HR, LR) of a bundled test photo, never seen in training."""
     hr = modcrop(read_image(next(p for p in sample_split()["test"] if p.stem == photo)), 4)
     return hr, make_lr(hr, 4)
@@ -78,12 +78,12 @@ def test_pair(photo: str) -> tuple[np.ndarray, np.ndarray]:
 def output_of(name: str, photo: str) -> np.ndarray:
     """Network ``name``'s output on ``photo``, computed once for every test that looks at it."""
     torch.set_num_threads(1)
-    return upscale(load_pretrained(name), test_pair(photo)[1], 4, tile=128)
+    return upscale(load_pretrained(name), photo_pair(photo)[1], 4, tile=128)
 
 
 @pytest.mark.parametrize("name", PIXEL_LOSS_NETWORKS)
 def test_each_pixel_loss_network_beats_bicubic(name):
-    hr, lr = test_pair(TEST_PHOTOS[0])
+    hr, lr = photo_pair(TEST_PHOTOS[0])
     protocol = protocol_for(4)
     margin = 0.5 if name in ("course-psnr", "course-rrdb-psnr") else 0.0  # the RRDBs' target; small ones just win
     assert psnr(output_of(name, TEST_PHOTOS[0]), hr, protocol) > psnr(imresize(lr, 4), hr, protocol) + margin
@@ -94,7 +94,7 @@ def test_each_pixel_loss_network_beats_bicubic(name):
     for p in TEST_PHOTOS])
 def test_the_fine_tuned_rrdb_beats_the_course_psnr_model(photo):
     # measured: +0.21 dB on flower (+0.11 / +0.85 on the validation photos), -0.94 on the nearly flat retina
-    hr = test_pair(photo)[0]
+    hr = photo_pair(photo)[0]
     protocol = protocol_for(4)
     gain = (psnr(output_of("course-rrdb-psnr", photo), hr, protocol)
             - psnr(output_of("course-psnr", photo), hr, protocol))
@@ -117,7 +117,7 @@ COLOUR_MISSES = {("course-psnr", "flower"): "course-psnr over-saturates flower b
     else (n, p) for n in sorted(set(COURSE_WEIGHTS) - COLOUR_ABLATIONS) for p in TEST_PHOTOS])
 def test_each_committed_network_keeps_the_colours(name, photo):
     # each channel's mean within 1.5 grey levels of HR's (bicubic: a few hundredths)
-    gap = channel_means_gap(output_of(name, photo), test_pair(photo)[0], 4)
+    gap = channel_means_gap(output_of(name, photo), photo_pair(photo)[0], 4)
     assert np.abs(gap).max() < 1.5, f"{name} on {photo}: channel means off by {gap.round(2)} grey levels"
 
 
@@ -125,7 +125,7 @@ def test_each_committed_network_keeps_the_colours(name, photo):
 def test_blinding_the_texture_terms_to_the_channel_means_does_not_remove_the_shift(name):
     # the ablations of notebook 05 (4f): their perceptual term (or it and D) has no pull on the channel means, yet
     # dark photos still come out brighter: the shift is a content-dependent tone change, not a global offset
-    shifts = {photo: np.abs(channel_means_gap(output_of(name, photo), test_pair(photo)[0], 4)).max()
+    shifts = {photo: np.abs(channel_means_gap(output_of(name, photo), photo_pair(photo)[0], 4)).max()
               for photo in TEST_PHOTOS}
     assert max(shifts.values()) > 2.5, shifts
 
