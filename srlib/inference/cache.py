@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..atomic import replace_atomically
+from ..evaluation.baseline import memoized
 from .tiles import upscale
 
 
@@ -27,25 +28,22 @@ def network_digest(model: nn.Module) -> str:
 
 def cached_upscaler(model: nn.Module, scale: int, tile: int | None = None,
                     cache_dir: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """``lr -> upscale(model, lr, scale, tile=tile)``, each distinct LR image computed once. With ``cache_dir``
-    the outputs are also kept there as ``.npy`` files named by the network's weights, the settings and the LR
-    image's bytes, so a changed network or image is never served an old output. Do not write to the results."""
+    """``lr -> upscale(model, lr, scale, tile=tile)``, each distinct LR image computed once (:func:`memoized`).
+    With ``cache_dir`` the outputs are also kept there as ``.npy`` files named by the network's weights, the
+    settings and the LR image's bytes, so a changed network or image is never served an old output. Do not write
+    to the results."""
     settings = f"{network_digest(model)}-x{scale}-tile{tile}"
-    results: dict[str, np.ndarray] = {}
 
-    def once(lr: np.ndarray) -> np.ndarray:
+    def from_disk_or_network(lr: np.ndarray) -> np.ndarray:
+        if cache_dir is None:
+            return upscale(model, lr, scale, tile=tile)
         lr = np.ascontiguousarray(lr)
         key = hashlib.sha256(f"{settings}{lr.shape}{lr.dtype.str}".encode() + lr.data).hexdigest()[:32]
-        if key in results:
-            return results[key]
-        path = Path(cache_dir) / f"{key}.npy" if cache_dir is not None else None
-        if path is not None and path.is_file():
-            results[key] = np.load(path)
-        else:
-            results[key] = upscale(model, lr, scale, tile=tile)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                replace_atomically(path, lambda f: np.save(f, results[key]))
-        return results[key]
+        path = Path(cache_dir) / f"{key}.npy"
+        if path.is_file():
+            return np.load(path)
+        output = upscale(model, lr, scale, tile=tile)
+        replace_atomically(path, lambda f: np.save(f, output))  # makes the folder too
+        return output
 
-    return once
+    return memoized(from_disk_or_network)
