@@ -457,3 +457,15 @@ def test_match_means_blinds_the_texture_terms_to_the_overall_colour(tiny_data, t
     assert torch.equal(plain.judged(sr, hr), sr) and not plain.objective.perceptual.match_means
     with pytest.raises(ValueError, match="match_means: unknown pixel"):
         TrainConfig(match_means="pixel")
+
+
+def test_training_minutes_adds_the_logged_throughput(tmp_path):
+    from srlib.training import training_minutes
+    from srlib.training.log import write_log
+
+    (tmp_path / "config.json").write_text(TrainConfig(batch_size=4).to_json())
+    for record in ({"iteration": 0, "val_psnr_y": 20.0}, {"iteration": 10, "samples_per_s": 2.0},
+                   {"iteration": 30, "samples_per_s": 1.0}):
+        write_log(tmp_path, record)
+    assert training_minutes(tmp_path) == pytest.approx((10 * 4 / 2 + 20 * 4 / 1) / 60)
+    assert training_minutes(tmp_path, processes=2) == pytest.approx(2 * training_minutes(tmp_path))

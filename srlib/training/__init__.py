@@ -4,11 +4,11 @@ stages, checkpoints, logs and several processes under torchrun."""
 from .checkpoint import CHECKPOINT, GENERATOR, load_checkpoint, save_atomic, trained_generator
 from .config import PRESETS, STAGES, TrainConfig, preset
 from .distributed import TrainingFailed, launch
-from .log import read_log
+from .log import read_log, training_minutes
 from .loop import train
 from .validation import image_files
 
 __all__ = [
     "CHECKPOINT", "GENERATOR", "load_checkpoint", "save_atomic", "trained_generator", "PRESETS", "STAGES",
-    "TrainConfig", "preset", "TrainingFailed", "launch", "read_log", "train", "image_files",
+    "TrainConfig", "preset", "TrainingFailed", "launch", "read_log", "training_minutes", "train", "image_files",
 ]

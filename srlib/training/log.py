@@ -48,3 +48,14 @@ def read_log(run_dir: str | Path) -> list[dict]:
     repository's root, as every run directory of a config is (a notebook runs in ``notebooks/``)."""
     path = resolve_path(str(run_dir), REPO_ROOT) / "log.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []
+
+
+def training_minutes(run_dir: str | Path, processes: int = 1) -> float:
+    """How long a run of ``processes`` processes trained, from its logged throughput: each record's
+    ``samples_per_s`` (over all processes) covers the iterations since the record before it (validation and
+    checkpoint writing are not counted)."""
+    config = json.loads((resolve_path(str(run_dir), REPO_ROOT) / "config.json").read_text())
+    logged = [r for r in read_log(run_dir) if "samples_per_s" in r]
+    done = [0] + [r["iteration"] for r in logged]
+    batch = config["batch_size"] * processes
+    return sum((b - a) * batch / r["samples_per_s"] for a, b, r in zip(done, done[1:], logged)) / 60
