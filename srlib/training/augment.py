@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import torch
 
+from .config import listed
+
 
 def augment_for_discriminator(images: torch.Tensor, policy: str = "colour,translation,cutout") -> torch.Tensor:
     """The ``policy``'s changes, drawn per image of an (N, C, H, W) batch in [0, 1]: random colour,
     translation (up to 1/8 of the side), cutout (a square of half the side); differentiable in ``images``."""
     steps = {"colour": color_jitter, "translation": translate, "cutout": cutout}
-    for name in filter(None, policy.split(",")):
+    for name in listed(policy):
         images = steps[name](images)
     return images
 

@@ -112,7 +112,7 @@ class TrainConfig:
             raise ValueError(f"precision must be fp32, bf16, fp16 or auto, got {self.precision!r}")
         self._check_types()
         for name, allowed in (("d_augment", AUGMENTATIONS), ("match_means", MATCHED_TERMS)):
-            unknown = set(filter(None, getattr(self, name).split(","))) - set(allowed)
+            unknown = set(listed(getattr(self, name))) - set(allowed)
             if unknown:
                 raise ValueError(f"{name}: unknown {', '.join(sorted(unknown))}; choose from {', '.join(allowed)}")
         for name in ("iterations", "batch_size", "val_every", "log_every", "checkpoint_every"):
@@ -145,6 +145,11 @@ class TrainConfig:
                 values[new] = values.pop(old)
         check_field_names(values)
         return cls(**values)
+
+
+def listed(text: str) -> list[str]:
+    """The names of a comma-separated config field (``d_augment``, ``match_means``): "" is none."""
+    return [name for name in text.split(",") if name]
 
 
 def _kinds(hint) -> tuple[type, ...]:

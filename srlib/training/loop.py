@@ -51,7 +51,7 @@ from ..models.weights import CheckpointError, load_weights, read_state_dict
 from ..paths import REPO_ROOT
 from .augment import augment_for_discriminator
 from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
-from .config import TrainConfig, resolve_path
+from .config import TrainConfig, listed, resolve_path
 from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
 from .lock import run_lock
 from .log import truncate_log, write_log
@@ -97,7 +97,7 @@ class TrainingRun:
         """What the discriminator sees of a batch: a generated batch, given its ``hr`` and with ``adversarial`` in
         ``match_means``, with HR's channel means (D judges texture, not overall colour); then augmented as
         ``d_augment`` says."""
-        if hr is not None and "adversarial" in self.config.match_means.split(","):
+        if hr is not None and "adversarial" in listed(self.config.match_means):
             images = with_means_of(images, hr)
         return augment_for_discriminator(images, self.config.d_augment)
 
@@ -169,7 +169,7 @@ def build_losses(config: TrainConfig, device: torch.device) -> tuple[Callable, G
     perceptual = None
     if config.perceptual != "none":
         perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer,
-                                    match_means="perceptual" in config.match_means.split(","))
+                                    match_means="perceptual" in listed(config.match_means))
         perceptual = perceptual.to(device)
     if config.gan_type == "ragan":
         adversarial, d_loss = ragan_g_loss, ragan_d_loss
