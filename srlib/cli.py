@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .paths import DATASET_ROOT, REPO_ROOT, shown
@@ -199,13 +200,11 @@ def _extract_subimages(args) -> int:
 
 
 def _train(args) -> int:
-    from pathlib import Path
-
     from .training import TrainConfig, preset, train
     from .training.config import overridden, parse_override
     from .training.distributed import process_from_env
 
-    overrides = dict(parse_override(text) for text in args.set)
+    overrides = _from_the_shell(dict(parse_override(text) for text in args.set))
     if args.config:
         config = overridden(TrainConfig.from_json(Path(args.config).read_text()), overrides)
     else:
@@ -214,6 +213,20 @@ def _train(args) -> int:
     if process_from_env().is_main:
         print(f"run directory: {shown(run_dir)}")
     return 0
+
+
+def _from_the_shell(overrides: dict) -> dict:
+    """``--set`` paths as the user's shell means them (its working directory), not from the repository; an
+    ``init_from`` that names a network (and no folder here) stays a name."""
+    from .models.released import COURSE_WEIGHTS, PRETRAINED
+    from .paths import typed_path
+    from .training.config import PATH_FIELDS
+
+    def is_name(key: str, value: str) -> bool:
+        return key == "init_from" and value in (*PRETRAINED, *COURSE_WEIGHTS) and not Path(value).exists()
+
+    return {key: typed_path(value) if key in PATH_FIELDS and isinstance(value, str) and not is_name(key, value)
+            else value for key, value in overrides.items()}
 
 
 def _course(args) -> int:

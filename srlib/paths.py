@@ -26,6 +26,14 @@ def shown(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
+def typed_path(path: str | Path) -> str:
+    """A path typed in a shell (relative to the working directory, as the shell means it) in the form config
+    paths take: relative to the repository when inside it (a config then reads the same on every machine),
+    absolute otherwise."""
+    full = Path(os.path.abspath(Path(path).expanduser()))  # `..` folded as the shell would, links kept
+    return str(full.relative_to(REPO_ROOT)) if full.is_relative_to(REPO_ROOT) else str(full)
+
+
 # where `srlib prepare` and `srlib download` put the real datasets and the presets read them (relative to
 # REPO_ROOT unless absolute)
 DATASETS = os.environ.get("SRLIB_DATASETS", "datasets")

@@ -294,3 +294,37 @@ def test_upscale_blends_two_networks(tmp_path, photo, capsys):
     with pytest.raises(SystemExit):
         run("--blend", f"{tmp_path / 'b.pth'}:1.5")
     assert "ALPHA between 0 and 1" in capsys.readouterr().err
+
+
+def _run_folder(folder, seed: int) -> None:
+    """A run folder as training leaves it, with weights drawn from ``seed``."""
+    torch.manual_seed(seed)
+    save_atomic({"params": build_model("edsr_small", scale=2).state_dict()}, folder / "generator.pt")
+    (folder / "config.json").write_text(TrainConfig(model="edsr_small", scale=2).to_json())
+
+
+def test_a_relative_model_path_means_the_working_directory_not_the_checkout(tmp_path, photo, monkeypatch, capsys):
+    import srlib.training.checkpoint
+
+    here, checkout = tmp_path / "here", tmp_path / "checkout"
+    _run_folder(here / "myrun", seed=1)
+    _run_folder(checkout / "myrun", seed=2)  # a run of the same name where relative config paths start
+    monkeypatch.setattr(srlib.training.checkpoint, "REPO_ROOT", checkout)
+    write_image(here / "a.png", photo[:16, :16])
+    monkeypatch.chdir(here)
+    for model in ("myrun", str(here / "myrun"), str(checkout / "myrun")):
+        assert main(["upscale", "-i", "a.png", "-o", f"{model.replace('/', '_')}.png", "--model", model]) == 0
+    assert np.array_equal(read_image("myrun.png"), read_image(f"{str(here / 'myrun').replace('/', '_')}.png"))
+    assert not np.array_equal(read_image("myrun.png"), read_image(f"{str(checkout / 'myrun').replace('/', '_')}.png"))
+    assert main(["upscale", "-i", "a.png", "-o", "b.png", "--model", "missing/g.pt"]) == 2
+    assert str(here / "missing" / "g.pt") in capsys.readouterr().err  # the path the user meant, not the checkout's
+
+
+def test_train_reads_set_paths_from_the_working_directory(monkeypatch, tmp_path):
+    from srlib.paths import REPO_ROOT
+
+    monkeypatch.chdir(tmp_path)
+    given = cli._from_the_shell({"run_dir": "myrun", "init_from": "realesrgan-x4plus", "batch_size": 2})
+    assert given == {"run_dir": str(tmp_path / "myrun"), "init_from": "realesrgan-x4plus", "batch_size": 2}
+    monkeypatch.chdir(REPO_ROOT / "notebooks")  # inside the checkout: kept relative to it, as configs write paths
+    assert cli._from_the_shell({"run_dir": "../weights/x"}) == {"run_dir": "weights/x"}

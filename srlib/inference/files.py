@@ -54,7 +54,9 @@ def load_generator(source: str | Path, scale: int | None = None, arch: str | Non
         if scale not in (None, 4):
             raise CheckpointError(f"{source} is a x4 network, not x{scale}")
         return load_pretrained(str(source)), 4, f"{source} (Real-ESRGAN's release, RRDBNet x4)"
-    source = Path(source)
+    # from here on, the path the user typed, as their shell means it: a relative run folder handed to
+    # trained_generator would otherwise be looked up in the checkout (a different network of the same name)
+    source = Path(source).expanduser().absolute()
     config_file = source / "config.json" if source.is_dir() else source.parent / "config.json"
     if arch is None and config_file.is_file():
         config = TrainConfig.from_json(config_file.read_text())

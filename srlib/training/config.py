@@ -34,6 +34,9 @@ from ..paths import DATASETS
 STAGES = ("psnr", "gan")
 AUGMENTATIONS = ("colour", "translation", "cutout")  # srlib.training.augment, in the order applied
 MATCHED_TERMS = ("perceptual", "adversarial")  # the terms match_means can blind to SR's overall colour
+# fields that hold paths (relative ones start from the repository; `srlib train --set` reads them from the shell's
+# working directory, srlib.paths.typed_path)
+PATH_FIELDS = ("run_dir", "train_dir", "train_lr_dir", "val_dir", "val_lr_dir", "init_from")
 # fields renamed since the first release: older config.json files are read with the new names
 RENAMED = {"lr": "learning_rate", "d_lr": "d_learning_rate"}
 
