@@ -12,7 +12,7 @@ import torch
 
 import srlib.losses.perceptual
 from srlib.data import DownloadError, fetch_dataset, load_manifest
-from srlib.data.download import RemoteDataset, download, safe_extract, sha256_of
+from srlib.data.download import RemoteDataset, download, safe_extract, sha256_of, verify_archive
 from srlib.losses.perceptual import VGG19_FILE, find_vgg19_weights
 
 
@@ -203,7 +203,7 @@ def test_a_cut_download_of_unknown_size_is_not_accepted_and_not_kept(tmp_path, s
     with pytest.raises(DownloadError, match="truncated|cut short"):
         fetch_dataset("cut", tmp_path, manifest=manifest, progress=False)
     assert not (tmp_path / "cut").exists() and not (tmp_path / "archives" / name).exists()
-    assert not list(tmp_path.glob(".cut.extracting"))
+    assert not list(tmp_path.glob(".cut.*"))
     folder = fetch_dataset("cut", tmp_path, manifest=manifest, progress=False)  # whole this time
     assert (folder / ".complete").exists() and len(list(folder.glob("*.png"))) >= 1
 
@@ -214,7 +214,7 @@ def test_a_refused_extraction_leaves_no_staging_folder(tmp_path):
     manifest = {"evil": entry("evil", None, evil)}
     with pytest.raises(DownloadError, match="escape"):
         fetch_dataset("evil", tmp_path / "root", manifest=manifest, archive=tmp_path / "evil.zip")
-    assert not list((tmp_path / "root").glob(".*extracting"))
+    assert not list((tmp_path / "root").glob(".evil.*"))
     assert (tmp_path / "evil.zip").exists()  # the user's own archive is never removed
 
 
@@ -251,3 +251,27 @@ def test_the_manifest_lists_the_weights_the_course_uses():
     weights = {name for name, entry in manifest.items() if entry.kind == "weights"}
     assert {"vgg19", "realesrgan_x4plus_pth", "esrgan_x4"} <= weights
     assert manifest["vgg19"].filename == VGG19_FILE
+
+
+def test_a_tar_cut_between_two_members_is_refused(tmp_path):
+    # the first member ends in zeros, so the cut file ends in zero blocks as a whole tar does
+    whole = make_tar({"a.png": b"A" * 100 + bytes(3000), "b.png": b"B" * 700, "c.png": b"C" * 700}, mode="w")
+    cut = whole[:512 + 3584]  # the first header and its padded data: exactly one member
+    (tmp_path / "cut.tar").write_bytes(cut)
+    with pytest.raises(DownloadError, match="cut short"):
+        verify_archive(tmp_path / "cut.tar")
+    (tmp_path / "whole.tar").write_bytes(whole)
+    verify_archive(tmp_path / "whole.tar")
+
+
+def test_a_folder_named_like_the_staging_area_is_left_alone(tmp_path):
+    archive = make_zip({"a.png": b"1"})
+    (tmp_path / "set5.zip").write_bytes(archive)
+    for mine in (".set5.extracting", ".set5.staging"):  # names a user (or an older srlib) may have made
+        (tmp_path / "root" / mine).mkdir(parents=True)
+        (tmp_path / "root" / mine / "keep.txt").write_text("mine")
+    fetch_dataset("set5", tmp_path / "root", manifest={"set5": entry("set5", None, archive)},
+                  archive=tmp_path / "set5.zip")
+    for mine in (".set5.extracting", ".set5.staging"):
+        assert (tmp_path / "root" / mine / "keep.txt").read_text() == "mine"
+    assert (tmp_path / "root" / "set5" / "a.png").read_bytes() == b"1"

@@ -15,9 +15,11 @@ import lzma
 import os
 import shutil
 import tarfile
+import tempfile
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -183,17 +185,13 @@ def _archive_problem(archive: Path) -> str | None:
                 with tf.extractfile(member) as f:
                     while f.read(1 << 20):
                         pass
-    return None if _ends_like_a_tar(archive) else "lacks the end of a tar archive: the download was cut short"
-
-
-def _ends_like_a_tar(archive: Path) -> bool:
-    """A plain tar ends in two zero blocks (a cut one need not); compressed ones are checked by their decoder."""
-    with open(archive, "rb") as f:
-        if f.read(6).startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")):  # gzip, bzip2, xz
-            return True
-        size = f.seek(0, os.SEEK_END)
-        f.seek(max(size - 1024, 0))
-        return size >= 1024 and not f.read().strip(b"\0")
+        # tarfile stops quietly at the end of the data, so a file cut between two members reads as whole: the
+        # end-of-archive marker (two zero blocks) must follow the last member, not merely zeros end the file
+        tf.fileobj.seek(tf.offset)
+        marker = tf.fileobj.read(2 * tarfile.BLOCKSIZE)
+    if len(marker) < 2 * tarfile.BLOCKSIZE or marker.strip(b"\0"):
+        return "lacks the end of a tar archive after its last member: the download was cut short"
+    return None
 
 
 def _keep_weights(source: str | Path, target: Path, downloaded: bool) -> Path:
@@ -206,13 +204,22 @@ def _keep_weights(source: str | Path, target: Path, downloaded: bool) -> Path:
         if downloaded:  # the cached copy is bad: the next run fetches it anew (a user's own file is kept)
             Path(source).unlink(missing_ok=True)
         raise DownloadError(f"{source} is not a weights file: {err}") from err
-    staging = target.parent / f".{target.name}.copying"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    shutil.copyfile(source, staging / Path(source).name)
-    os.replace(staging, target)
+    _publish(target, lambda staging: shutil.copyfile(source, staging / Path(source).name))
     (target / ".complete").write_text(sha256_of(target / Path(source).name) + "\n")
     return target
+
+
+def _publish(target: Path, fill: Callable[[Path], object]) -> None:
+    """Fill a fresh staging folder beside ``target``, then rename it to ``target``: a failure leaves neither.
+    The staging folder's name is new each time, so no folder of the user's is ever emptied or reused."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging.", dir=target.parent))
+    try:
+        fill(staging)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteDataset] | None = None,
@@ -252,13 +259,6 @@ def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteData
         if downloaded:  # the cached copy is bad: the next run fetches it anew (a user's own file is kept)
             Path(archive).unlink(missing_ok=True)
         raise
-    staging = root / f".{name}.extracting"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        safe_extract(archive, staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    os.replace(staging, target)
+    _publish(target, lambda staging: safe_extract(archive, staging))
     (target / ".complete").write_text(sha256_of(archive) + "\n")
     return target
