@@ -295,6 +295,16 @@ def test_a_second_run_in_a_busy_folder_stops_and_names_the_first(tiny_data, tmp_
     assert not (tmp_path / "log.jsonl").exists()  # the refused run wrote nothing
 
 
+def test_deleting_the_lock_file_does_not_let_a_second_run_in(tiny_data, tmp_path):
+    from srlib.training.lock import RunDirectoryBusy, run_lock
+
+    with run_lock(tmp_path):
+        (tmp_path / ".lock").unlink()
+        with pytest.raises(RunDirectoryBusy, match="in use by another process"):
+            train(tiny_config(tiny_data, tmp_path, iterations=1), progress=False)
+    assert not (tmp_path / "log.jsonl").exists()
+
+
 def test_a_lock_left_by_a_killed_run_is_taken_over(tiny_data, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time, pathlib\nfrom srlib.training.lock import run_lock\n"

@@ -20,18 +20,25 @@ class RunDirectoryBusy(OSError):
 
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
-    """Hold ``run_dir/.lock`` while the block runs. The kernel drops the lock when its holder dies, kill -9
-    included, so a lock left by a crashed run is simply taken over."""
-    with open(run_dir / ".lock", "a+") as f:
+    """Hold a lock on ``run_dir`` while the block runs. The lock is the kernel's, on the folder itself: it cannot
+    be deleted away (a lock file can, and a second run would then lock a new file), and the kernel drops it
+    when its holder dies, kill -9 included, so a lock left by a crashed run is simply taken over.
+    ``run_dir/.lock`` only names the holder, for the message a second run gets."""
+    folder = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise RunDirectoryBusy(f"{run_dir} is in use by {holder}: wait for that run to end, "
+            raise RunDirectoryBusy(f"{run_dir} is in use by {_holder(run_dir)}: wait for that run to end, "
                                    "or give this one another run_dir") from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"process {os.getpid()} on {socket.gethostname()}")
-        f.flush()
+        (run_dir / ".lock").write_text(f"process {os.getpid()} on {socket.gethostname()}")
         yield
+    finally:
+        os.close(folder)  # closing the descriptor releases the lock
+
+
+def _holder(run_dir: Path) -> str:
+    try:
+        return (run_dir / ".lock").read_text().strip() or "another process"
+    except OSError:  # the name file was deleted: the lock holds all the same
+        return "another process"
