@@ -1,11 +1,19 @@
 """Writing a file so that it is either the old one or the whole new one: a temporary file beside it,
-flushed to disk, then renamed over it. Used for images and checkpoints alike."""
+flushed to disk, then renamed over it. Used for images and checkpoints alike.
+
+Ctrl-C waits while a file is being written: interrupting ``torch.save`` midway surfaces as a RuntimeError from
+deep inside its zip writer (not as an interrupt) and leaves the temporary file behind; held back until the
+rename, it ends the program a moment later with the new file whole.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +23,11 @@ def replace_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> P
     the permissions of any new file (the user's umask), not the temporary file's private ones."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with ctrl_c_deferred():
+        return _replace(path, write)
+
+
+def _replace(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -35,3 +48,20 @@ def replace_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> P
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Run the block with Ctrl-C (SIGINT) held back, then raise the KeyboardInterrupt it would have raised.
+    Only the main thread can set signal handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if caught:
+        raise KeyboardInterrupt

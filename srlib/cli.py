@@ -279,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        print(f"srlib {args.command}: interrupted (a training run resumes from its last checkpoint)", file=sys.stderr)
+        # files are written whole or not at all (srlib.atomic), so an interrupt never leaves half a file
+        after = "; the last checkpoint is intact and the run resumes from it" if args.command == "train" else ""
+        print(f"srlib {args.command}: interrupted{after}", file=sys.stderr)
         return 130
     except (OSError, ValueError, KeyError, FloatingPointError, RuntimeError) as err:
         # ImageReadError and CheckpointError are ValueErrors, DownloadError an OSError; FloatingPointError is

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import srlib.training
 from srlib import cli
 from srlib.cli import main
 from srlib.data import imresize, make_lr, modcrop, read_image, sample_split, write_image
@@ -328,3 +329,12 @@ def test_train_reads_set_paths_from_the_working_directory(monkeypatch, tmp_path)
     assert given == {"run_dir": str(tmp_path / "myrun"), "init_from": "realesrgan-x4plus", "batch_size": 2}
     monkeypatch.chdir(REPO_ROOT / "notebooks")  # inside the checkout: kept relative to it, as configs write paths
     assert cli._from_the_shell({"run_dir": "../weights/x"}) == {"run_dir": "weights/x"}
+
+
+def test_ctrl_c_during_training_says_the_checkpoint_is_intact(monkeypatch, capsys):
+    def interrupted(config, resume):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(srlib.training, "train", interrupted)
+    assert main(["train", "--preset", "quick", "--stage", "psnr"]) == 130
+    assert "interrupted; the last checkpoint is intact and the run resumes from it" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import torch
 import srlib.hardware
 import srlib.training.checkpoint
 import srlib.training.loop
+from srlib.atomic import replace_atomically
 from srlib.data import ImageReadError, read_image, write_image
 from srlib.data.resize import imresize
 from srlib.evaluation.metrics import pirm_niqe
@@ -228,6 +229,25 @@ def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
 
 
+def test_ctrl_c_while_torch_save_writes_waits_for_the_whole_file(tmp_path):
+    import threading
+
+    state = {f"w{i}": torch.randn(500, 1000) for i in range(40)}  # 80 MB: long enough to be caught writing
+    writing = threading.Event()
+    sender = threading.Thread(target=lambda: writing.wait() and os.kill(os.getpid(), signal.SIGINT))
+    sender.start()
+
+    def save(f):
+        writing.set()
+        torch.save(state, f)  # SIGINT lands in here (torch's writer would fail with "unexpected pos")
+
+    with pytest.raises(KeyboardInterrupt):  # raised once the file is whole and in place
+        replace_atomically(tmp_path / "c.pt", save)
+    sender.join()
+    assert torch.equal(load_checkpoint(tmp_path / "c.pt")["w39"], state["w39"])
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
 def test_checkpoint_without_training_state_is_refused(tmp_path):
     torch.save({"params": {"w": torch.ones(1)}}, tmp_path / "weights.pt")
     with pytest.raises(CheckpointError, match="lacks iteration"):
@@ -363,8 +383,6 @@ def test_bad_training_data_is_named_before_the_first_iteration(tiny_data, tmp_pa
 
 def test_a_full_disk_is_named_plainly(tmp_path):
     import errno
-
-    from srlib.atomic import replace_atomically
 
     def full(f):
         try:
