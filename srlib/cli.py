@@ -14,13 +14,14 @@ from pathlib import Path
 from . import __version__
 from .paths import DATASET_ROOT, REPO_ROOT, shown
 
-# srlib.models.ARCHITECTURES, srlib.training.PRESETS / STAGES and srlib.inference.PRECISIONS, written out so
+# srlib.models.ARCHITECTURES, srlib.training.PRESETS / STAGES, srlib.inference.PRECISIONS / DEFAULT_TILE, written out so
 # that --help needs no torch
 ARCHITECTURES = ("bicubic", "edsr", "edsr_baseline", "edsr_small", "rdn", "rdn_small", "rrdbnet", "rrdbnet_small",
                  "srn_deblur", "srn_deblur_small", "srresnet", "srresnet_nobn", "wdsr_a", "wdsr_a_small")
 PRESETS = ("quick", "course", "course-rrdb", "esrgan", "paper", "srgan")
 STAGES = ("psnr", "gan")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DEFAULT_TILE = 256
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -124,7 +125,9 @@ def _add_use_commands(sub) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: fp16 on CUDA, fp32 on the CPU; bf16 pays on CPUs with native bf16 (make bench says)")
     p.add_argument("--suffix", default="", help="appended to each output name in a folder run, e.g. _x4")
-    p.add_argument("--tile", type=int, help="LR tile size (memory then no longer grows with the image)")
+    p.add_argument("--tile", type=int, default=DEFAULT_TILE,
+                   help="LR tile size: larger images run in overlapping tiles, so the network's memory no longer grows "
+                        "with the image (smaller ones run whole)")
     p.add_argument("--self-ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--skip-existing", action="store_true", help="leave existing outputs, do the rest (resume)")

@@ -31,6 +31,18 @@ def native_cpu_bf16() -> bool:
     return any(flag in cpu_flags() for flag in BF16_FLAGS)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory the system can give a process now without swapping (Linux ``MemAvailable``); None
+    where the system does not say."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def describe() -> str:
     """One line for logs and benchmarks: torch's CPU capability, native bf16 or not, threads, GPU."""
     found = [flag for flag in BF16_FLAGS if flag in cpu_flags()]

@@ -10,7 +10,7 @@ from srlib import cli
 from srlib.cli import main
 from srlib.data import imresize, make_lr, modcrop, read_image, sample_split, write_image
 from srlib.evaluation import bicubic_baseline, protocol_for, psnr
-from srlib.inference import PRECISIONS
+from srlib.inference import DEFAULT_TILE, PRECISIONS
 from srlib.models import ARCHITECTURES, build_model
 from srlib.training import PRESETS, STAGES, TrainConfig, save_atomic, train
 from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
@@ -117,7 +117,7 @@ def test_python_m_srlib_is_the_srlib_command():
 def test_the_names_the_parser_offers_are_the_library_tables():
     assert set(cli.ARCHITECTURES) == set(ARCHITECTURES) - {"vgg_discriminator"}
     assert (cli.PRESETS, cli.STAGES) == (PRESETS, STAGES)
-    assert cli.PRECISIONS == PRECISIONS
+    assert cli.PRECISIONS == PRECISIONS and cli.DEFAULT_TILE == DEFAULT_TILE
 
 
 def test_training_setting_mistakes_are_one_line_errors(tmp_path, capsys):

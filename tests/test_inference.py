@@ -109,3 +109,29 @@ def test_a_cached_upscaler_computes_each_image_once_and_keys_on_the_weights(tmp_
     assert cache.network_digest(changed) != cache.network_digest(net)
     with pytest.raises(pytest.fail.Exception, match="computed again"):  # other weights: not served the old output
         cache.cached_upscaler(changed, 4, cache_dir=tmp_path)(lr)
+
+
+def test_upscale_rounds_exactly_as_from_float(model):
+    from srlib.data.image_io import from_float, image_to_tensor
+
+    image = (np.random.default_rng(0).random((9, 11, 3)) * 255).astype(np.uint8)
+    float_output = super_resolve(model, image_to_tensor(image), 4)[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(upscale(model, image, 4), from_float(float_output))
+    assert np.array_equal(upscale(model, image.astype(np.uint16) * 257, 4), from_float(float_output, np.uint16))
+
+
+def test_an_output_larger_than_the_memory_available_is_refused_before_the_network_runs(tmp_path, monkeypatch):
+    import srlib.hardware
+    from srlib.data import write_image
+    from srlib.inference import NotEnoughMemory, upscale_files
+
+    write_image(tmp_path / "big.png", np.zeros((64, 80, 3), np.uint8))
+    monkeypatch.setattr(srlib.hardware, "available_memory", lambda: 2**20)  # 1 MiB free
+    expected = r"big.png: upscaling 80x64 by 4 needs about 2 MiB of memory for its 320x256 result, and 1 MiB are"
+    with pytest.raises(NotEnoughMemory, match=expected):
+        upscale_files(tmp_path / "big.png", tmp_path / "out.png", "realesrgan-x4plus", progress=False)
+    assert not (tmp_path / "out.png").exists()
+    # the pixel limit's image: 16384^2 by 4 needs tens of GiB, which upscale_memory says before any decoding
+    from srlib.inference.files import upscale_memory
+
+    assert upscale_memory(16384, 16384, 4) / 2**30 > 50

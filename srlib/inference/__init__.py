@@ -3,7 +3,7 @@ back-projection and the reverse filter, upscaling files or folders, and the netw
 (notebook 05)."""
 
 from .cache import cached_upscaler, network_digest
-from .files import upscale_files
+from .files import DEFAULT_TILE, NotEnoughMemory, upscale_files
 from .interpolation import (
     ALPHAS,
     PIRM_REGIONS,
@@ -16,7 +16,7 @@ from .interpolation import (
 from .postprocess import back_projection, lr_consistency, reverse_filter
 from .tiles import PRECISIONS, precision_dtype, super_resolve, tiled_forward, upscale
 
-__all__ = ["PRECISIONS", "precision_dtype", "upscale_files", "back_projection", "lr_consistency", "reverse_filter",
-           "super_resolve", "tiled_forward", "upscale", "ALPHAS", "PIRM_REGIONS", "blend_images",
-           "interpolated_outputs", "pirm_choices", "trace_interpolation", "trace_runs", "cached_upscaler",
-           "network_digest"]
+__all__ = ["DEFAULT_TILE", "NotEnoughMemory", "PRECISIONS", "precision_dtype", "upscale_files", "back_projection",
+           "lr_consistency", "reverse_filter", "super_resolve", "tiled_forward", "upscale", "ALPHAS", "PIRM_REGIONS",
+           "blend_images", "interpolated_outputs", "pirm_choices", "trace_interpolation", "trace_runs",
+           "cached_upscaler", "network_digest"]

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data.image_io import ImageReadError, check_writable_suffix, list_images, read_image, write_image
+from .. import hardware
+from ..data.image_io import ImageReadError, check_writable_suffix, image_size, list_images, read_image, write_image
 from ..models.detect import model_for_weights
 from ..models.interpolation import interpolate
 from ..models.registry import build_model
@@ -28,6 +29,37 @@ from ..training.config import TrainConfig
 from .tiles import precision_dtype, upscale
 
 MIN_TILE = 32
+# srlib upscale's tile: an image up to 256 LR pixels a side runs whole (one tile is the whole image), a larger
+# one in tiles, so that a 2000x2000 photo through a 23-block RRDBNet needs a few GB, not the 40 its x4
+# activations would take at once
+DEFAULT_TILE = 256
+
+
+class NotEnoughMemory(ValueError):
+    """An image whose upscaled result this machine cannot hold."""
+
+
+def upscale_memory(width: int, height: int, scale: int) -> int:
+    """Bytes an upscale of a ``width`` x ``height`` RGB image needs beyond the network's tiles, roughly: the
+    float input and output (4 bytes a sample), the integer output and the two copies image encoding makes."""
+    samples_in, samples_out = width * height * 3, width * height * 3 * scale * scale
+    return 4 * samples_in + 4 * samples_out + 3 * 2 * samples_out
+
+
+def check_memory(path: Path, scale: int) -> None:
+    """Refuse, before any work, an image whose upscaled result would not fit in the memory available now: at
+    the pixel limit an x4 output is tens of GB, and running out midway ends in a raw allocator error."""
+    available = hardware.available_memory()
+    width, height = image_size(path)
+    needed = upscale_memory(width, height, scale)
+    if available is not None and needed > available:
+        raise NotEnoughMemory(f"{path.name}: upscaling {width}x{height} by {scale} needs about {_sized(needed)} of "
+                              f"memory for its {width * scale}x{height * scale} result, and {_sized(available)} "
+                              "are available: upscale it in parts, or on a machine with more memory")
+
+
+def _sized(count: int) -> str:
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -90,7 +122,7 @@ def blended_generator(network: nn.Module, scale: int, description: str, other: s
 
 
 def upscale_files(source: str | Path, target: str | Path, model: str | Path, scale: int | None = None, *,
-                  arch: str | None = None, tile: int | None = None, self_ensemble: bool = False,
+                  arch: str | None = None, tile: int | None = DEFAULT_TILE, self_ensemble: bool = False,
                   device: str = "auto", precision: str = "auto", suffix: str = "", overwrite: bool = False,
                   skip_existing: bool = False, blend: tuple[str | Path, float] | None = None,
                   progress: bool = True) -> list[Path]:
@@ -106,7 +138,7 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
     """
     if tile is not None and tile < MIN_TILE:
         raise ValueError(f"--tile {tile}: tiles must be at least {MIN_TILE} LR pixels (neighbours overlap by 8 "
-                         "on each side); leave --tile out to upscale whole images")
+                         "on each side); a tile larger than the image runs it whole")
     source, target = Path(source), Path(target)
     if source.is_dir():
         pairs = [(p, target / f"{p.stem}{suffix}{p.suffix}") for p in list_images(source)]
@@ -133,9 +165,10 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
     written, failed = [], []
     for src, out in tqdm(pairs, desc="upscale", disable=not progress):
         try:
+            check_memory(src, scale)
             result = upscale(network, read_image(src), scale, tile=tile, self_ensemble=self_ensemble, dtype=dtype)
             written.append(_write(out, result))
-        except (ImageReadError, PermissionError) as err:
+        except (ImageReadError, NotEnoughMemory, PermissionError) as err:
             if not source.is_dir():
                 raise
             failed.append(f"{src.name}: {err}")

@@ -145,9 +145,16 @@ def upscale(model: nn.Module, image: np.ndarray, scale: int, tile: int | None = 
     color, alpha = split_alpha(image)
     gray = color.ndim == 2
     x = image_to_tensor(to_rgb(color))
-    y = super_resolve(model, x, scale, tile, overlap, self_ensemble, dtype)[0].permute(1, 2, 0).cpu().numpy()
-    out = y.mean(axis=2) if gray else y
-    if alpha is not None:
+    y = super_resolve(model, x, scale, tile, overlap, self_ensemble, dtype)[0].cpu()  # (3, H, W)
+    if gray:
+        y = y.mean(dim=0, keepdim=True)
+    if alpha is not None:  # RGBA (the colour part is never gray)
         big_alpha = np.clip(imresize(to_float(alpha), scale), 0, 1)
-        out = np.dstack([out, big_alpha])
-    return from_float(out, image.dtype.type)
+        return from_float(np.dstack([y.permute(1, 2, 0).numpy(), big_alpha]), image.dtype.type)
+    # from_float in place: the float output is the largest thing an upscale holds, and NumPy's clip / scale /
+    # round would each make another of it (4 bytes a sample) before the integer image exists
+    integer = torch.uint8 if image.dtype == np.uint8 else torch.int32  # torch lacks uint16 arithmetic
+    with torch.inference_mode():  # the output is an inference tensor: only changed in place in this mode
+        y = y.mul_(float(np.iinfo(image.dtype).max)).add_(0.5).floor_().to(integer)
+    pixels = y.permute(1, 2, 0).contiguous().numpy().astype(image.dtype, copy=False)
+    return pixels[:, :, 0] if gray else pixels
