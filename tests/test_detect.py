@@ -62,3 +62,34 @@ def test_unknown_weights_name_the_families_tried_and_the_closest():
     with pytest.raises(CheckpointError, match=r"fit no known network: tried RRDBNet.*srresnet.*closest: edsr_small x4 "
                                               r"\(1 names or shapes differ\)"):
         model_for_weights(state)
+
+
+def test_weights_of_another_scale_say_their_scale():
+    state = build_model("edsr_small", scale=2).state_dict()
+    with pytest.raises(CheckpointError, match=r"these are x2 weights \(edsr_small x2.*\), not x3"):
+        model_for_weights(state, 3)
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"<!DOCTYPE html><html>sign in</html>", "HTML or XML page"),
+    (b"PK\x03\x04" + bytes(100), "zip archive that is not a whole torch file"),
+    (b"just some text", "not a weights file"),
+])
+def test_a_file_that_is_not_weights_is_named_in_one_line_without_unsafe_advice(tmp_path, content, said):
+    from srlib.models.weights import read_weights
+
+    (tmp_path / "model.pth").write_bytes(content)
+    with pytest.raises(CheckpointError) as caught:
+        read_weights(tmp_path / "model.pth")
+    message = str(caught.value)
+    assert said in message and "\n" not in message and "weights_only=False" not in message
+
+
+def test_a_pickle_with_objects_is_refused_as_such(tmp_path):
+    import argparse
+
+    from srlib.models.weights import read_weights
+
+    torch.save({"w": torch.ones(1), "extra": argparse.Namespace(a=1)}, tmp_path / "code.pth")
+    with pytest.raises(CheckpointError, match="Python objects beyond tensors"):
+        read_weights(tmp_path / "code.pth")

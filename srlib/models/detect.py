@@ -74,6 +74,9 @@ def model_for_weights(state: dict[str, torch.Tensor], scale: int | None = None) 
                 return _built(cls, preset, {s}, s, state, name)
             if closest is None or differences < closest[0]:
                 closest = (differences, f"{name} x{s}")
+    if scale is not None:  # perhaps the right network at another scale: say that, not the nearest misfit
+        _, other_scale, found = model_for_weights(state)  # raises below when nothing fits at any scale
+        raise CheckpointError(f"these are x{other_scale} weights ({found}), not x{scale}")
     raise CheckpointError(f"the weights fit no known network: tried RRDBNet (any layout), {', '.join(tried)}; "
                           f"closest: {closest[1]} ({closest[0]} names or shapes differ); pass --arch to say which")
 

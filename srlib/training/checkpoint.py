@@ -21,7 +21,7 @@ from torch import nn
 
 from ..atomic import replace_atomically
 from ..models.registry import build_model
-from ..models.weights import CheckpointError, load_weights
+from ..models.weights import CheckpointError, load_weights, safe_load
 from ..paths import REPO_ROOT
 from .config import TrainConfig, resolve_path
 
@@ -42,12 +42,7 @@ def load_checkpoint(path: str | Path, required: tuple[str, ...] = ()) -> dict:
     """Read a checkpoint saved by :func:`save_atomic`; a missing or truncated file, or one that lacks
     any of the ``required`` keys, raises :class:`CheckpointError` naming the file and the problem."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise CheckpointError(f"cannot read checkpoint {path} (truncated or not a checkpoint): {err}") from err
+    state = safe_load(path)
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} is not a training checkpoint (holds a {type(state).__name__})")
     missing = [key for key in required if key not in state]
