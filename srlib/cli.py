@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -279,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``srlib`` with ``argv``; returns the exit status: 2 with a one-line message for bad input or a
     failed run (``--debug`` shows the traceback), 130 after Ctrl-C."""
     args = build_parser().parse_args(argv)
+    # a warning (an animated GIF's first frame, 16 bits written as 8) is one line for a user, not a source excerpt
+    plain_format, warnings.formatwarning = warnings.formatwarning, lambda message, *_, **__: (
+        f"srlib {args.command}: warning: {message}\n")
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
@@ -294,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"srlib {args.command}: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = plain_format
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from srlib.evaluation import bicubic_baseline, protocol_for, psnr
 from srlib.inference import DEFAULT_TILE, PRECISIONS
 from srlib.models import ARCHITECTURES, build_model
 from srlib.training import PRESETS, STAGES, TrainConfig, save_atomic, train
-from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
+from tests.runs import tiny_config
 
 
 def test_prepare_pairs_then_evaluate(tmp_path, photo, capsys):

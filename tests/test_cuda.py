@@ -35,7 +35,7 @@ def test_reduced_precision_inference_is_close_to_fp32(dtype):
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_training_on_cuda_learns_and_resumes(tmp_path, precision):
     from srlib.training import CHECKPOINT, load_checkpoint, read_log, train
-    from tests.test_train import tiny_config
+    from tests.runs import tiny_config
 
     data = tmp_path / "data"
     for split, size in (("train", 64), ("val", 48)):

@@ -12,7 +12,7 @@ import torch
 
 from srlib.training import GENERATOR, TrainingFailed, launch, read_log, train
 from srlib.training.distributed import collapse_progress
-from tests.test_train import tiny_config, tiny_data  # noqa: F401 (fixture)
+from tests.runs import tiny_config
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])

@@ -13,7 +13,7 @@ import srlib.hardware
 import srlib.training.checkpoint
 import srlib.training.loop
 from srlib.atomic import replace_atomically
-from srlib.data import ImageReadError, read_image, write_image
+from srlib.data import ImageReadError, read_image
 from srlib.data.resize import imresize
 from srlib.evaluation.metrics import pirm_niqe
 from srlib.models import CheckpointError, read_state_dict
@@ -34,28 +34,7 @@ from srlib.training.config import parse_override
 from srlib.training.distributed import ProcessGroup
 from srlib.training.schedule import batch_schedule, scheduled_learning_rate
 from srlib.training.validation import mean_niqe, naturalness
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    """Six 64x64 training crops and two 48x48 validation crops of the bundled photos."""
-    root = tmp_path_factory.mktemp("data")
-    for split, names, size in (("train", ["coffee", "chelsea", "astronaut"], 64), ("val", ["camera"], 48)):
-        (root / split).mkdir()
-        for name in names:
-            image = read_image(SAMPLE_DIR / f"{name}.png")
-            for k, (top, left) in enumerate([(40, 60), (150, 200)]):
-                crop = image[top:top + size, left:left + size]
-                write_image(root / split / f"{name}_{k}.png", crop if crop.ndim == 3 else crop[..., None].repeat(3, 2))
-    return root
-
-
-def tiny_config(data, run_dir, stage="psnr", **overrides) -> TrainConfig:
-    values = dict(stage=stage, run_dir=str(run_dir), model="rrdbnet_small",
-                  model_args={"num_feat": 8, "num_block": 1, "num_grow_ch": 8}, patch_size=32, batch_size=4,
-                  train_dir=str(data / "train"), val_dir=str(data / "val"), dataset_repeat=2, iterations=4,
-                  val_every=2, log_every=1, checkpoint_every=2, threads=1, d_num_feat=8, perceptual="none")
-    return TrainConfig(**(values | overrides))
+from tests.runs import tiny_config
 
 
 def all_state(run_dir) -> dict[str, torch.Tensor]:

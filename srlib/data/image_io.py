@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from PIL import Image
 
 from ..atomic import replace_atomically
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")  # what is read
+WRITABLE_SUFFIXES = IMAGE_SUFFIXES[:-1]  # OpenCV writes no GIF
 _SIXTEEN_BIT_SUFFIXES = (".png", ".tif", ".tiff")
 # the largest image read (width x height): a few kilobytes of PNG can claim billions of pixels
 MAX_PIXELS = int(os.environ.get("SRLIB_MAX_PIXELS", 2**28))
@@ -71,8 +73,10 @@ def decode_image(data: bytes, name: str | Path, max_pixels: int = MAX_PIXELS) ->
         raise ImageReadError(f"image file is empty: {path}")
     if _looks_truncated(data, path.suffix.lower()):
         raise ImageReadError(f"image file is truncated or corrupt: {path}")
-    size, orientation = _header(data)
+    size, orientation, frames = _header(data)
     _check_size(size, max_pixels, path)
+    if frames > 1:  # an animated GIF or a multi-page TIFF: OpenCV decodes the first frame
+        warnings.warn(f"{path.name} holds {frames} frames; the first is used", stacklevel=2)
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as err:  # e.g. a size OpenCV refuses
@@ -105,19 +109,30 @@ _UPRIGHT = {
 }
 
 
-def _header(source: bytes | Path) -> tuple[tuple[int, int] | None, int]:
-    """(width, height) and the EXIF orientation (1-8) from an image's header alone; (None, 1) where Pillow
-    cannot read the header (OpenCV may still decode the file). Orientation is read where EXIF sits in the
-    header (JPEG, TIFF, WebP); Pillow would decode a whole PNG to find its eXIf chunk."""
+def _header(source: bytes | Path) -> tuple[tuple[int, int] | None, int, int]:
+    """(width, height), the EXIF orientation (1-8) and the number of frames from an image's header alone;
+    (None, 1, 1) where Pillow cannot read the header (OpenCV may still decode the file). Orientation is read where
+    EXIF sits in the header (JPEG, TIFF, WebP); Pillow would decode a whole PNG to find its eXIf chunk."""
     saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # the course's limit applies, not Pillow's
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            orientation = image.getexif().get(0x0112, 1) if image.format in ("JPEG", "MPO", "TIFF", "WEBP") else 1
-            return image.size, orientation if orientation in _UPRIGHT else 1
+            orientation = _orientation(image)
+            return image.size, orientation if orientation in _UPRIGHT else 1, getattr(image, "n_frames", 1)
     except (OSError, ValueError, SyntaxError):
-        return None, 1
+        return None, 1, 1
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+def _orientation(image: Image.Image) -> int:
+    if image.format not in ("JPEG", "MPO", "TIFF", "WEBP"):
+        return 1
+    with warnings.catch_warnings():  # a corrupt EXIF block: Pillow warns and we keep the pixels as stored
+        warnings.simplefilter("ignore")
+        try:
+            return image.getexif().get(0x0112, 1)
+        except (OSError, ValueError, SyntaxError, struct.error):
+            return 1
 
 
 def _check_size(size: tuple[int, int] | None, max_pixels: int, path: Path) -> None:
@@ -128,7 +143,7 @@ def _check_size(size: tuple[int, int] | None, max_pixels: int, path: Path) -> No
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) of an image file from its header, without decoding the pixels."""
-    size, _ = _header(Path(path))
+    size, _, _ = _header(Path(path))
     if size is None:
         raise ImageReadError(f"not an image, or its header is corrupt: {path}")
     return size
@@ -161,8 +176,8 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
 
 def check_writable_suffix(path: str | Path) -> None:
     """Refuse, before any work, an output name whose format cannot be written."""
-    if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
-        raise ValueError(f"cannot write {Path(path).name}: use one of {', '.join(IMAGE_SUFFIXES)}")
+    if Path(path).suffix.lower() not in WRITABLE_SUFFIXES:
+        raise ValueError(f"cannot write {Path(path).name}: use one of {', '.join(WRITABLE_SUFFIXES)}")
 
 
 def _depth_for(path: Path, image: np.ndarray) -> np.ndarray:

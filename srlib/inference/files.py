@@ -10,6 +10,7 @@ Taught in notebook 02.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import hardware
-from ..data.image_io import ImageReadError, check_writable_suffix, image_size, list_images, read_image, write_image
+from ..data.image_io import (
+    WRITABLE_SUFFIXES,
+    ImageReadError,
+    check_writable_suffix,
+    image_size,
+    list_images,
+    read_image,
+    write_image,
+)
 from ..models.detect import model_for_weights
 from ..models.interpolation import interpolate
 from ..models.registry import build_model
@@ -141,13 +150,16 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
                          "on each side); a tile larger than the image runs it whole")
     source, target = Path(source), Path(target)
     if source.is_dir():
-        pairs = [(p, target / f"{p.stem}{suffix}{p.suffix}") for p in list_images(source)]
+        pairs = [(p, target / f"{p.stem}{suffix}{_written_as(p.suffix)}") for p in list_images(source)]
     elif source.is_file():
         pairs = [(source, target)]
     else:
         raise FileNotFoundError(f"input not found: {source}")
-    for _, out in pairs:
+    for src, out in pairs:
         check_writable_suffix(out)
+        if out.resolve() == src.resolve():
+            raise ValueError(f"{out} would overwrite its input: give another output name or a --suffix")
+    _check_writable_folder(target if source.is_dir() else target.parent)
     if skip_existing:
         pairs = [(src, out) for src, out in pairs if not out.exists()]
     taken = [str(out) for _, out in pairs if out.exists()]
@@ -175,6 +187,18 @@ def upscale_files(source: str | Path, target: str | Path, model: str | Path, sca
     if failed:
         raise ValueError(f"written {len(written)} image(s); {len(failed)} failed: {'; '.join(failed)}")
     return written
+
+
+def _check_writable_folder(folder: Path) -> None:
+    """Refuse an output folder that cannot be written (or made) before any image is upscaled."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write into {folder}: {existing} is not a folder this user may write to")
+
+
+def _written_as(suffix: str) -> str:
+    """The output format of an input in a folder run: its own, or PNG where that cannot be written (GIF)."""
+    return suffix if suffix.lower() in WRITABLE_SUFFIXES else ".png"
 
 
 def _write(out: Path, image: np.ndarray) -> Path:

@@ -99,6 +99,9 @@ class TrainConfig:
     generator_file: str = "fp32"
 
     def __post_init__(self) -> None:
+        for name in ("betas", "milestones"):  # JSON gives lists; a string would become a tuple of characters
+            if not isinstance(getattr(self, name), (list, tuple)):
+                raise ValueError(f"config field {name} must be a list of numbers, got {getattr(self, name)!r}")
         self.betas = tuple(self.betas)
         if isinstance(self.d_augment, bool):
             self.d_augment = ",".join(AUGMENTATIONS) if self.d_augment else ""
@@ -136,6 +139,9 @@ class TrainConfig:
             if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
                 kinds = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
                 raise ValueError(f"config field {name} must be {kinds}, got {value!r}")
+            if isinstance(value, tuple) and not all(_admits(_element_kinds(hint), v) for v in value):
+                kinds = " or ".join(t.__name__ for t in _element_kinds(hint))
+                raise ValueError(f"config field {name} must be a list of {kinds}, got {list(value)!r}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -153,6 +159,17 @@ class TrainConfig:
 def listed(text: str) -> list[str]:
     """The names of a comma-separated config field (``d_augment``, ``match_means``): "" is none."""
     return [name for name in text.split(",") if name]
+
+
+def _element_kinds(hint) -> tuple[type, ...]:
+    """What the elements of a tuple hint admit: ``tuple[int, ...]`` -> (int,)."""
+    return tuple(dict.fromkeys(arg for arg in typing.get_args(hint) if arg is not Ellipsis))
+
+
+def _admits(kinds: tuple[type, ...], value: object) -> bool:
+    """Whether ``value`` is of one of ``kinds`` (an int where a float is asked for; never a bool for a number)."""
+    allowed = kinds + ((int,) if float in kinds else ())
+    return isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool))
 
 
 def _kinds(hint) -> tuple[type, ...]:
