@@ -9,6 +9,11 @@
 - ``srlib.notebook``: the notebooks' setup, figures, widgets and the course runner
 
 The ``srlib`` command (:mod:`srlib.cli`) runs each stage from a shell.
+
+Imports only point down these layers (``tests/test_project.py`` checks it), so each chapter's code can be read
+knowing only the chapters before it:
+
+    paths, atomic, hardware, safe_load < data < evaluation < models < losses < training < inference < notebook < cli
 """
 
 __version__ = "0.1.0"

@@ -4,6 +4,7 @@ them too) and the folder that relative run and data paths start from."""
 import os
 from importlib.resources import files
 from pathlib import Path
+from typing import overload
 
 
 def _project_root() -> Path:
@@ -24,6 +25,19 @@ def shown(path: Path) -> str:
     committed notebooks), as given otherwise."""
     path = Path(path)
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+@overload
+def repo_path(path: None) -> None: ...
+@overload
+def repo_path(path: str | Path) -> Path: ...
+def repo_path(path: str | Path | None) -> Path | None:
+    """A path of a config or a notebook: absolute as given, a relative one from the repository root (so a config
+    means the same files from any working directory); None stays None."""
+    if path is None:
+        return None
+    full = Path(path).expanduser()
+    return full if full.is_absolute() else REPO_ROOT / full
 
 
 def typed_path(path: str | Path) -> str:

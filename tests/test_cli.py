@@ -305,12 +305,12 @@ def _run_folder(folder, seed: int) -> None:
 
 
 def test_a_relative_model_path_means_the_working_directory_not_the_checkout(tmp_path, photo, monkeypatch, capsys):
-    import srlib.training.checkpoint
+    import srlib.paths
 
     here, checkout = tmp_path / "here", tmp_path / "checkout"
     _run_folder(here / "myrun", seed=1)
     _run_folder(checkout / "myrun", seed=2)  # a run of the same name where relative config paths start
-    monkeypatch.setattr(srlib.training.checkpoint, "REPO_ROOT", checkout)
+    monkeypatch.setattr(srlib.paths, "REPO_ROOT", checkout)
     write_image(here / "a.png", photo[:16, :16])
     monkeypatch.chdir(here)
     for model in ("myrun", str(here / "myrun"), str(checkout / "myrun")):
@@ -338,3 +338,16 @@ def test_ctrl_c_during_training_says_the_checkpoint_is_intact(monkeypatch, capsy
     monkeypatch.setattr(srlib.training, "train", interrupted)
     assert main(["train", "--preset", "quick", "--stage", "psnr"]) == 130
     assert "interrupted; the last checkpoint is intact and the run resumes from it" in capsys.readouterr().err
+
+
+def test_one_device_rule_for_training_and_upscaling(monkeypatch):
+    from srlib.hardware import pick_device
+
+    assert pick_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        pick_device("tpu")
+    if not torch.cuda.is_available():
+        for name in ("cuda", "cuda:1"):
+            with pytest.raises(ValueError, match=f"device {name}: no CUDA device"):
+                pick_device(name)
+        assert pick_device("auto") == torch.device("cpu")

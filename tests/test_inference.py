@@ -85,7 +85,7 @@ def test_upscale_keeps_form_and_depth(model, shape, dtype):
 @pytest.mark.parametrize("length, tile, overlap",
                          [(90, 32, 8), (70, 32, 8), (32, 32, 8), (20, 32, 8), (100, 40, 4), (50, 32, 15)])
 def test_blend_weights_are_a_partition_of_unity(length, tile, overlap):
-    from srlib.inference.tiles import _blend_weights, _starts
+    from srlib.models.tiling import _blend_weights, _starts
     starts = _starts(length, tile, overlap)
     total = torch.zeros(length * 2)
     for start, w in zip(starts, _blend_weights(starts, tile, length, 2)):

@@ -2,6 +2,7 @@
 
 import ast
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,6 +13,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from srlib.notebook.course import headline_of, numbered_notebooks, run_course
 from srlib.notebook.widgets import WIDGET_VIEW
 from srlib.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def pyproject():
@@ -135,3 +138,42 @@ def test_a_missing_committed_model_is_named_not_replaced_by_a_quick_run(tmp_path
     with pytest.raises(FileNotFoundError, match="make weights"):
         ensure_course_runs(str(tmp_path / "course-psnr"), "weights/course-gan")
     assert not (tmp_path / "course-psnr").exists()
+
+
+# srlib's import layers (srlib/__init__.py): a module may import its own layer and those before it
+LAYERS = [{"paths", "atomic", "hardware", "safe_load", "__version__"}, {"data"}, {"evaluation"}, {"models"}, {"losses"},
+          {"training"}, {"inference"}, {"notebook"}, {"cli", "__main__"}]
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1]
+    return next(i for i, names in enumerate(LAYERS) if part in names)
+
+
+def _srlib_imports(path: Path) -> list[tuple[str, int]]:
+    """(imported srlib module, line) of every import in ``path``, at the top or inside a function."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    package = parts if path.name == "__init__.py" else parts[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+            names = [target + "." + alias.name for alias in node.names] if target == "srlib" else [target]
+            found += [(name, node.lineno) for name in names]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+            found += [(name, node.lineno) for name in names if name and name.startswith("srlib.")]
+    return found
+
+
+def test_imports_only_point_down_the_layers():
+    upward = []
+    for path in sorted((ROOT / "srlib").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module in ("srlib.__init__",):  # the package's front door re-exports load_pretrained, lazily
+            continue
+        for target, line in _srlib_imports(path):
+            if target.count(".") and _layer(target) > _layer(module):
+                upward.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not upward, upward

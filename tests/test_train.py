@@ -389,10 +389,15 @@ def test_bf16_autocast_trains_on_the_cpu_and_fp16_is_refused_there(tiny_data, tm
 def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch, native):
     # the GPU presets say auto: on a CPU without native bf16 they must not run emulated bf16 (tens of times slower)
     monkeypatch.setattr(srlib.hardware, "native_cpu_bf16", lambda: native)
-    autocast_dtype = srlib.training.loop.autocast_dtype
-    assert autocast_dtype("auto", torch.device("cpu")) == (torch.bfloat16 if native else None)
-    assert autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16
-    assert autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16  # asked for explicitly: always
+    def training(precision, device):
+        return srlib.hardware.precision_dtype(precision, device, training=True)
+
+    assert training("auto", "cpu") == (torch.bfloat16 if native else torch.float32)
+    assert training("auto", "cuda") == torch.bfloat16
+    assert training("bf16", "cpu") == torch.bfloat16  # asked for explicitly: always
+    # inference's auto is the other rule: fp16 on CUDA, exact fp32 on any CPU
+    assert srlib.hardware.precision_dtype("auto", "cpu") == torch.float32
+    assert srlib.hardware.precision_dtype("auto", "cuda") == torch.float16
     assert preset("paper", "gan").precision == preset("esrgan", "psnr").precision == "auto"
 
 

@@ -196,10 +196,11 @@ def _archive_problem(archive: Path) -> str | None:
 
 def _keep_weights(source: str | Path, target: Path, downloaded: bool) -> Path:
     """Check that ``source`` loads as weights, then copy it into ``target`` (marked complete); returns ``target``."""
-    from ..models.weights import CheckpointError, read_state_dict  # torch only for weights
+    from ..safe_load import CheckpointError, safe_load  # torch only for weights
 
     try:
-        read_state_dict(source)
+        if not isinstance(safe_load(source), dict):
+            raise CheckpointError("it holds no named weights")
     except CheckpointError as err:
         if downloaded:  # the cached copy is bad: the next run fetches it anew (a user's own file is kept)
             Path(source).unlink(missing_ok=True)

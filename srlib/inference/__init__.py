@@ -2,6 +2,8 @@
 back-projection and the reverse filter, upscaling files or folders, and the network-interpolation knob measured
 (notebook 05)."""
 
+from ..hardware import PRECISIONS, precision_dtype
+from ..models.tiling import tiled_forward
 from .cache import cached_upscaler, network_digest
 from .files import DEFAULT_TILE, NotEnoughMemory, upscale_files
 from .interpolation import (
@@ -14,7 +16,7 @@ from .interpolation import (
     trace_runs,
 )
 from .postprocess import back_projection, lr_consistency, reverse_filter
-from .tiles import PRECISIONS, precision_dtype, super_resolve, tiled_forward, upscale
+from .tiles import super_resolve, upscale
 
 __all__ = ["DEFAULT_TILE", "NotEnoughMemory", "PRECISIONS", "precision_dtype", "upscale_files", "back_projection",
            "lr_consistency", "reverse_filter", "super_resolve", "tiled_forward", "upscale", "ALPHAS", "PIRM_REGIONS",

@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -28,14 +27,15 @@ from ..data.image_io import (
     read_image,
     write_image,
 )
+from ..hardware import pick_device, precision_dtype
 from ..models.detect import model_for_weights
 from ..models.interpolation import interpolate
 from ..models.registry import build_model
 from ..models.released import COURSE_WEIGHTS, PRETRAINED, course_weights, load_pretrained
+from ..models.trained import trained_generator
 from ..models.weights import CheckpointError, load_weights, read_weights
-from ..training.checkpoint import trained_generator
 from ..training.config import TrainConfig
-from .tiles import precision_dtype, upscale
+from .tiles import upscale
 
 MIN_TILE = 32
 # srlib upscale's tile: an image up to 256 LR pixels a side runs whole (one tile is the whole image), a larger
@@ -69,17 +69,6 @@ def check_memory(path: Path, scale: int) -> None:
 
 def _sized(count: int) -> str:
     return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto`` is CUDA when there is a GPU, else the CPU; asking for CUDA without one is an error."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device on this machine (use --device cpu or auto)")
-    if name != "cpu" and not name.startswith("cuda"):
-        raise ValueError(f"unknown device {name!r}: use auto, cpu or cuda")
-    return torch.device(name)
 
 
 def load_generator(source: str | Path, scale: int | None = None, arch: str | None = None) -> tuple[nn.Module, int, str]:

@@ -26,9 +26,8 @@ from ..data.degrade import make_lr, modcrop
 from ..evaluation.metrics import mse, pirm_niqe, protocol_for
 from ..models.interpolation import interpolate
 from ..models.released import COURSE_WEIGHTS, course_weights
-from ..paths import REPO_ROOT
-from ..training.checkpoint import GENERATOR, trained_generator
-from ..training.config import resolve_path
+from ..models.trained import GENERATOR, trained_generator
+from ..paths import repo_path
 from .tiles import upscale
 
 ALPHAS = tuple(i / 10 for i in range(11))  # 0, 0.1, ..., 1: ESRGAN's interpolation rows
@@ -113,7 +112,7 @@ def pirm_choices(points: Sequence[InterpolationPoint],
 
 def run_folder(run: str | Path) -> Path:
     """The folder of a course network's name (``course-gan``) or of a run directory (relative to the checkout)."""
-    return course_weights(str(run)) if str(run) in COURSE_WEIGHTS else resolve_path(str(run), REPO_ROOT)
+    return course_weights(str(run)) if str(run) in COURSE_WEIGHTS else repo_path(run)
 
 
 def trace_runs(psnr_run: str | Path, gan_run: str | Path, hr_images: dict[str, np.ndarray], scale: int,

@@ -1,7 +1,7 @@
 """Upscaling images with a trained generator: any size (overlapping tiles), gray / RGB / RGBA,
 8- or 16-bit, optional x8 self-ensemble.
 
-Precision (:func:`precision_dtype`): ``auto`` is fp16 on CUDA and fp32 on the CPU; bf16 on the CPU is
+Precision (:func:`srlib.hardware.precision_dtype`): ``auto`` is fp16 on CUDA and fp32 on the CPU; bf16 on the CPU is
 there on request, fast only where the CPU has it natively (:mod:`srlib.hardware`; ``make bench``
 measures its speed and quality on this machine); fp16 is for CUDA only.
 
@@ -16,20 +16,8 @@ from torch import nn
 
 from ..data.image_io import from_float, image_to_tensor, split_alpha, to_float, to_rgb
 from ..data.resize import imresize
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-
-
-def precision_dtype(precision: str, device: torch.device | str) -> torch.dtype:
-    """The dtype a network runs in for ``precision`` (one of :data:`PRECISIONS`) on ``device``."""
-    device = torch.device(device)
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError("fp16 is for CUDA only; on the CPU use bf16 (fast where the CPU has native bf16) or fp32")
-    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+from ..hardware import precision_dtype
+from ..models.tiling import tiled_forward
 
 
 def _d4(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
@@ -39,63 +27,6 @@ def _d4(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
         return torch.rot90(x, -(k % 4), dims=(-2, -1))
     x = torch.rot90(x, k % 4, dims=(-2, -1))
     return x.flip(-1) if k >= 4 else x
-
-
-def _starts(length: int, tile: int, overlap: int) -> list[int]:
-    if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, tile - overlap))
-    return starts + [length - tile]
-
-
-def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> list[torch.Tensor]:
-    """1-D weights of each tile's output that sum to exactly 1 along the whole axis: linear
-    cross-fades over each overlap between neighbours (the last tile, aligned to the border, may
-    overlap more), 1 elsewhere, normalised per axis (so their 2-D products sum to 1 too and no
-    image-sized normalisation buffer is needed)."""
-    ends = [min(s + tile, length) for s in starts]
-    weights = []
-    for i, (start, end) in enumerate(zip(starts, ends)):
-        w = torch.ones((end - start) * scale)
-        if i > 0:  # fade in over the overlap with the previous tile
-            n = (ends[i - 1] - start) * scale
-            w[:n] = (torch.arange(n) + 0.5) / n
-        if i < len(starts) - 1:  # fade out over the overlap with the next tile
-            n = (end - starts[i + 1]) * scale
-            w[len(w) - n :] *= 1 - (torch.arange(n) + 0.5) / n
-        weights.append(w)
-    total = torch.zeros(length * scale)
-    for start, w in zip(starts, weights):
-        total[start * scale : start * scale + len(w)] += w
-    return [w / total[start * scale : start * scale + len(w)] for start, w in zip(starts, weights)]
-
-
-def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int = 8,
-                  pad: int = 16) -> torch.Tensor:
-    """Run ``model`` tile by tile and blend: memory follows the tile size, not the image size.
-
-    Tiles of ``tile`` LR pixels overlap by ``overlap`` and are cross-faded linearly; each is
-    computed with ``pad`` pixels of extra context on every side (cropped away afterwards), so that
-    the convolutions near a tile border see the real neighbourhood instead of zero padding.
-    """
-    if not 0 < overlap * 2 < tile:
-        raise ValueError(f"overlap ({overlap}) must be positive and less than half the tile ({tile})")
-    n, _, h, w = x.shape
-    ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
-    wys, wxs = _blend_weights(ys, tile, h, scale), _blend_weights(xs, tile, w, scale)
-    out = None
-    for top, wy in zip(ys, wys):
-        for left, wx in zip(xs, wxs):
-            t0, l0 = max(top - pad, 0), max(left - pad, 0)
-            y = model(x[:, :, t0 : min(top + tile + pad, h), l0 : min(left + tile + pad, w)])
-            rows = slice(top * scale, top * scale + len(wy))
-            cols = slice(left * scale, left * scale + len(wx))
-            y0, x0 = (top - t0) * scale, (left - l0) * scale
-            y = y[:, :, y0 : y0 + len(wy), x0 : x0 + len(wx)]
-            if out is None:
-                out = torch.zeros(n, y.shape[1], h * scale, w * scale, device=x.device, dtype=torch.float32)
-            out[:, :, rows, cols] += y.float() * (wy[:, None] * wx[None, :]).to(x.device)
-    return out
 
 
 def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | None = None, overlap: int = 8,

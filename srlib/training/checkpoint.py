@@ -17,16 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..atomic import replace_atomically
-from ..models.registry import build_model
-from ..models.weights import CheckpointError, load_weights, safe_load
-from ..paths import REPO_ROOT
-from .config import TrainConfig, resolve_path
+from ..models.weights import CheckpointError, safe_load
+from .config import TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
-GENERATOR = "generator.pt"
 # fields that may differ between a checkpoint's run and the run that resumes it
 RESUMABLE_CHANGES = {"iterations", "run_dir", "val_every", "log_every", "checkpoint_every", "num_workers", "device",
                      "threads", "ddp_timeout_s", "val_tile", "train_dir", "train_lr_dir", "val_dir", "val_lr_dir",
@@ -87,20 +83,3 @@ def check_resumable(saved: TrainConfig, config: TrainConfig, world_size: int, sa
     if differ:
         raise CheckpointError(f"{path} was written by a different run: {', '.join(differ)} differ; "
                               "use another run_dir or the same settings")
-
-
-def trained_generator(run_dir: str | Path, ema: bool = True) -> nn.Module:
-    """The generator a run saved (its EMA weights unless ``ema=False``, or the only ones it kept), built from the
-    run's config, in eval mode."""
-    run_dir = resolve_path(str(run_dir), REPO_ROOT)
-    if not (run_dir / "config.json").is_file():
-        raise CheckpointError(f"{run_dir} is not a training run (no config.json)")
-    config = TrainConfig.from_json((run_dir / "config.json").read_text())
-    model = build_model(config.model, scale=config.scale, **config.model_args)
-    state = load_checkpoint(run_dir / GENERATOR)
-    kept = [key for key in (("params_ema", "params") if ema else ("params", "params_ema")) if key in state]
-    if not kept:
-        raise CheckpointError(f"{run_dir / GENERATOR} holds no generator weights (params or params_ema)")
-    # an ema-fp16 file keeps the EMA weights alone, in fp16: they load into the fp32 network (load_state_dict casts)
-    load_weights(model, state[kept[0]])
-    return model.eval()

@@ -27,7 +27,6 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..paths import DATASETS
 
@@ -287,11 +286,3 @@ def parse_override(text: str) -> tuple[str, object]:
         return key.strip(), json.loads(value)
     except json.JSONDecodeError:
         return key.strip(), value
-
-
-def resolve_path(path: str | None, base: Path) -> Path | None:
-    """A config path: absolute as given, relative ones against ``base`` (the repository root)."""
-    if path is None:
-        return None
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else base / p

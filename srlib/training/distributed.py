@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..paths import REPO_ROOT
-from .config import TrainConfig, resolve_path
+from ..paths import REPO_ROOT, repo_path
+from .config import TrainConfig
 
 
 class TrainingFailed(RuntimeError):
@@ -118,7 +118,7 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
     the CPU each process gets ``config.threads`` threads (default: the cores shared out). A non-zero
     exit, or a run longer than ``timeout_s``, raises :class:`TrainingFailed`.
     """
-    run_dir = resolve_path(config.run_dir, REPO_ROOT)
+    run_dir = repo_path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_file = run_dir / "launch_config.json"
     config_file.write_text(config.to_json())

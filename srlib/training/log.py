@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..paths import REPO_ROOT
-from .config import resolve_path
+from ..paths import repo_path
 
 
 def write_log(run_dir: Path, record: dict) -> None:
@@ -46,7 +45,7 @@ def _csv_row(record: dict, columns: list[str]) -> str:
 def read_log(run_dir: str | Path) -> list[dict]:
     """The records of a run's ``log.jsonl`` (empty before the first); a relative ``run_dir`` is taken from the
     repository's root, as every run directory of a config is (a notebook runs in ``notebooks/``)."""
-    path = resolve_path(str(run_dir), REPO_ROOT) / "log.jsonl"
+    path = repo_path(run_dir) / "log.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []
 
 
@@ -54,7 +53,7 @@ def training_minutes(run_dir: str | Path, processes: int = 1) -> float:
     """How long a run of ``processes`` processes trained, from its logged throughput: each record's
     ``samples_per_s`` (over all processes) covers the iterations since the record before it (validation and
     checkpoint writing are not counted)."""
-    config = json.loads((resolve_path(str(run_dir), REPO_ROOT) / "config.json").read_text())
+    config = json.loads((repo_path(run_dir) / "config.json").read_text())
     logged = [r for r in read_log(run_dir) if "samples_per_s" in r]
     done = [0] + [r["iteration"] for r in logged]
     batch = config["batch_size"] * processes

@@ -47,11 +47,12 @@ from ..losses import (
 from ..models.discriminator import VGGDiscriminator
 from ..models.registry import build_model
 from ..models.released import COURSE_WEIGHTS, PRETRAINED, load_pretrained
+from ..models.trained import GENERATOR
 from ..models.weights import CheckpointError, load_weights, read_state_dict
-from ..paths import REPO_ROOT
+from ..paths import repo_path
 from .augment import augment_for_discriminator
-from .checkpoint import CHECKPOINT, GENERATOR, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
-from .config import TrainConfig, listed, resolve_path
+from .checkpoint import CHECKPOINT, check_resumable, load_checkpoint, rng_states, save_atomic, set_rng_states
+from .config import TrainConfig, listed
 from .distributed import ProcessGroup, join_process_group, leave_process_group, process_from_env
 from .lock import run_lock
 from .log import truncate_log, write_log
@@ -76,7 +77,7 @@ class TrainingRun:
     pixel: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     objective: GeneratorObjective | None  # GAN stage: Eq. 1
     d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
-    amp_dtype: torch.dtype | None  # bf16 autocast (CUDA or CPU) or fp16 (CUDA); None = fp32
+    amp_dtype: torch.dtype  # bf16 autocast (CUDA or CPU), fp16 (CUDA) or fp32 (no autocast)
 
     @property
     def gan(self) -> bool:
@@ -102,30 +103,9 @@ class TrainingRun:
         return augment_for_discriminator(images, self.config.d_augment)
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        return torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
-
-
-def pick_device(name: str, local_rank: int) -> torch.device:
-    """``auto`` is CUDA when present; each process takes the GPU of its local rank."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError("device 'cuda' asked for, but no CUDA device is available")
-        torch.cuda.set_device(local_rank)
-        return torch.device("cuda", local_rank)
-    return torch.device(name)
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of ``precision`` on ``device`` (None = fp32): bf16 on CUDA or the CPU (where it
-    pays only with native bf16, see :mod:`srlib.hardware`), fp16 on CUDA only. ``auto`` is bf16 where it
-    is fast (CUDA, or a CPU with native bf16) and fp32 elsewhere, where emulated bf16 would be far slower."""
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError("precision fp16 is for CUDA only; on the CPU use bf16 (fast with native bf16) or fp32")
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" or hardware.native_cpu_bf16() else "fp32"
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+        if self.amp_dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
 
 def initial_weights(init_from: str) -> dict[str, torch.Tensor]:
@@ -133,7 +113,7 @@ def initial_weights(init_from: str) -> dict[str, torch.Tensor]:
     :func:`srlib.load_pretrained` name), a run directory, or a weights file."""
     if init_from in PRETRAINED or init_from in COURSE_WEIGHTS:
         return load_pretrained(init_from).state_dict()
-    source = resolve_path(init_from, REPO_ROOT)
+    source = repo_path(init_from)
     return read_state_dict(source / GENERATOR if source.is_dir() else source)
 
 
@@ -151,7 +131,7 @@ def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, ru
     ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas) if gan else None
-    amp_dtype = autocast_dtype(config.precision, device)
+    amp_dtype = hardware.precision_dtype(config.precision, device, training=True)
     # fp16 gradients underflow: the scaler multiplies the loss before backward and divides the gradients
     # before the step (skipping steps whose gradients overflowed). bf16 has fp32's range and needs none.
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -361,11 +341,11 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
     A finished run returns at once, so "train unless already trained" is one call.
     """
     group = process_from_env()
-    device = pick_device(config.device, group.local_rank)
+    device = hardware.pick_device(config.device, group.local_rank)
     join_process_group(group, device, config.ddp_timeout_s)
     if config.threads:
         torch.set_num_threads(config.threads)
-    run_dir = resolve_path(config.run_dir, REPO_ROOT)
+    run_dir = repo_path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     # rank 0 holds the folder for the whole run (it alone writes there); the other ranks follow it
     with run_lock(run_dir) if group.is_main else contextlib.nullcontext():
@@ -385,7 +365,7 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
     check_headers(train_files)  # a corrupt file is found now, not hours in when it is first drawn
     run = build_run(config, group, device, run_dir, resuming)
     train_set = PairedImageDataset(train_files, config.scale, config.patch_size,
-                                   lr_dir=resolve_path(config.train_lr_dir, REPO_ROOT), seed=config.seed,
+                                   lr_dir=repo_path(config.train_lr_dir), seed=config.seed,
                                    repeat=config.dataset_repeat)
     per_epoch = batches_per_epoch(len(train_set), config.batch_size, group.world_size)
     start = restore(run) if resuming else start_afresh(run)

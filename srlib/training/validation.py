@@ -18,9 +18,9 @@ from ..data.image_io import IMAGE_SUFFIXES, list_images, tensor_to_image
 from ..data.resize import imresize
 from ..data.samples import sample_split
 from ..evaluation.metrics import pirm_niqe, protocol_for, scores
-from ..inference.tiles import tiled_forward
-from ..paths import REPO_ROOT
-from .config import TrainConfig, resolve_path
+from ..models.tiling import tiled_forward
+from ..paths import repo_path
+from .config import TrainConfig
 
 ValidationPair = tuple[str, torch.Tensor, np.ndarray]  # name, LR tensor (1, 3, h, w), HR uint8 image
 
@@ -29,7 +29,7 @@ def image_files(folder: str | None, split: str) -> list[Path]:
     """HR images of a config folder (relative to the repository), or the bundled photos' ``split`` when None."""
     if folder is None:
         return sample_split()[split]
-    path = resolve_path(folder, REPO_ROOT)
+    path = repo_path(folder)
     build = "`srlib prepare df2k` / `srlib prepare benchmarks` build the paper's data (README, Training)"
     if not path.is_dir():
         raise FileNotFoundError(f"{split} folder not found: {path}; {build}")
@@ -47,7 +47,7 @@ def image_files(folder: str | None, split: str) -> list[Path]:
 def validation_pairs(config: TrainConfig) -> list[ValidationPair]:
     """(name, LR tensor (1, 3, h, w), HR uint8 image) for every validation image."""
     data = PairedImageDataset(image_files(config.val_dir, "val"), config.scale, None,
-                              lr_dir=resolve_path(config.val_lr_dir, REPO_ROOT), augment=False)
+                              lr_dir=repo_path(config.val_lr_dir), augment=False)
     items = (data[i] for i in range(len(data)))
     return [(item["name"], item["lr"][None], tensor_to_image(item["hr"])) for item in items]
 
