@@ -100,8 +100,8 @@ def main() -> None:
         for _ in range(args.rounds):
             gemm.append(sustained_gemm_rate(a, b))
             with torch.no_grad():
-                t_plain.append(best_time(lambda: plain(x), 1))
-            t_ours.append(best_time(lambda: super_resolve(ours, x, 4), 1))
+                t_plain.append(best_time(lambda plain=plain, x=x: plain(x), 1))
+            t_ours.append(best_time(lambda ours=ours, x=x: super_resolve(ours, x, 4), 1))
         peak = statistics.median(gemm)
         p, o = statistics.median(t_plain), statistics.median(t_ours)
         print(f"LR {size}x{size}: {flops / 1e9:.1f} GFLOP per forward; GEMM {peak:.0f} GFLOP/s")

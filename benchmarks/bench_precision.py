@@ -91,7 +91,7 @@ def main() -> None:
     flops = flops_per_pixel(model, 4) * 64 * 64
     if native:
         times = {"fp32": [], "bf16": []}
-        for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        for dtype in (torch.float32, torch.bfloat16):
             forward_seconds(copy.deepcopy(model), x, dtype)  # warm-up: weights converted, kernels chosen
         for _ in range(args.rounds):
             for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):

@@ -16,7 +16,7 @@ def test_translate_shifts_each_image_within_an_eighth_and_fills_with_zeros():
     images = ramp_batch()
     moved = translate(images)
     shifts = set()
-    for original, result in zip(images, moved):
+    for original, result in zip(images, moved, strict=True):
         found = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
                  if torch.equal(result, _shifted(original, dy, dx))]
         assert len(found) == 1
@@ -36,7 +36,7 @@ def test_cutout_zeroes_one_square_of_half_the_side_and_keeps_the_rest():
     torch.manual_seed(1)
     images = ramp_batch()
     holed = cutout(images)
-    for original, result in zip(images, holed):
+    for original, result in zip(images, holed, strict=True):
         zero = (result == 0).all(dim=0)
         assert torch.equal(result[:, ~zero], original[:, ~zero])
         rows, cols = zero.any(dim=1).nonzero(), zero.any(dim=0).nonzero()

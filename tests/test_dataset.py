@@ -67,7 +67,7 @@ def test_deterministic_and_independent_of_workers(replicated_pairs):
     ds.set_epoch(2)
     direct = [ds[i]["hr"] for i in range(len(ds))]
     loaded = [b["hr"][0] for b in DataLoader(ds, batch_size=1, num_workers=2)]
-    assert all(torch.equal(a, b) for a, b in zip(direct, loaded))
+    assert all(torch.equal(a, b) for a, b in zip(direct, loaded, strict=True))
     ds.set_epoch(3)
     assert not all(torch.equal(a, ds[i]["hr"]) for i, a in enumerate(direct))
 

@@ -88,7 +88,7 @@ def test_blend_weights_are_a_partition_of_unity(length, tile, overlap):
     from srlib.models.tiling import _blend_weights, _starts
     starts = _starts(length, tile, overlap)
     total = torch.zeros(length * 2)
-    for start, w in zip(starts, _blend_weights(starts, tile, length, 2)):
+    for start, w in zip(starts, _blend_weights(starts, tile, length, 2), strict=True):
         total[start * 2 : start * 2 + len(w)] += w
     assert torch.allclose(total, torch.ones_like(total))
 

@@ -2,11 +2,11 @@
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
-import tomllib
 import yaml
 from jupyter_client.kernelspec import KernelSpecManager
 

@@ -33,8 +33,9 @@ def makefile_commands() -> dict[str, TrainConfig]:
     for line in target.splitlines():
         words = shlex.split(line)[1:]  # after $(BIN)/srlib
         assert words[:1] == ["train"], line
-        options = dict(zip(words[1::2], words[2::2], strict=True))
-        overrides = dict(parse_override(value) for flag, value in zip(words[1::2], words[2::2]) if flag == "--set")
+        pairs = list(zip(words[1::2], words[2::2], strict=True))
+        options = dict(pairs)
+        overrides = dict(parse_override(value) for flag, value in pairs if flag == "--set")
         config = preset(options["--preset"], options["--stage"], **overrides)
         configs[config.run_dir] = config
     return configs

@@ -181,7 +181,7 @@ def test_long_captions_wrap_instead_of_being_cut():
 def _upload(name: str, data: bytes) -> tuple[dict]:
     """What a FileUpload's value is after the browser sends one file."""
     return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
-             "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+             "last_modified": datetime.datetime.now(datetime.UTC)},)
 
 
 def _file(image: np.ndarray, suffix: str) -> bytes:

@@ -107,7 +107,7 @@ def _runs(in_len: int, out_len: int, scale: float, antialias: bool, interleave: 
 def _group(blocks: list) -> list[list]:
     """Merge consecutive equal blocks whose windows advance by a constant step into runs."""
     runs: list[list] = []
-    for start, stop, lo, hi, dense in blocks:
+    for start, stop, lo, _hi, dense in blocks:
         if runs:
             last = runs[-1]
             same = stop - start == last[2] and dense.shape == last[5].shape and np.array_equal(dense, last[5])
@@ -135,7 +135,7 @@ def _resize_rows(x: torch.Tensor, out_len: int, scale: float, antialias: bool) -
             for plane in x
         ])
     out = x.new_empty((x.shape[0], out_len, m))
-    for plane, target in zip(x, out):
+    for plane, target in zip(x, out, strict=True):
         for start, count, lines, lo, step, a in runs:
             torch.matmul(a, windows(plane, count, a.shape[1], lo, step),
                          out=target[start : start + count * lines].view(count, lines, m))

@@ -88,8 +88,8 @@ def bootstrap_split(
     by_source: dict[Hashable, list[T]] = {s: [] for s in sources}
     for item in items:
         by_source[group(item)].append(item)
-    in_bag = [it for s, c in zip(sources, counts) for _ in range(c) for it in by_source[s]]
-    out_of_bag = [it for s, c in zip(sources, counts) if c == 0 for it in by_source[s]]
+    in_bag = [it for s, c in zip(sources, counts, strict=True) for _ in range(c) for it in by_source[s]]
+    out_of_bag = [it for s, c in zip(sources, counts, strict=True) if c == 0 for it in by_source[s]]
     return in_bag, out_of_bag
 
 

@@ -254,7 +254,7 @@ class MaModel:
 
     def predict(self, features: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
         """``[1, s1, s2, s3] @ linear`` with ``s_k`` the forest prediction for feature group k."""
-        partial = [forest.predict(f) for forest, f in zip(self.forests, features)]
+        partial = [forest.predict(f) for forest, f in zip(self.forests, features, strict=True)]
         return float(np.dot([1.0, *partial], self.linear))
 
 
@@ -304,7 +304,7 @@ def load_ma_model(path: str | Path) -> MaModel:
     if len(cells) != 3 or linear.shape != (4,):
         raise ValueError(f"{path}: expected 3 forests and 4 linear weights, got {len(cells)} and {linear.size}")
     forests = tuple(_forest(cell, n, f"{path} model.rf{{{k + 1}}}")
-                    for k, (cell, n) in enumerate(zip(cells, FEATURE_COUNTS)))
+                    for k, (cell, n) in enumerate(zip(cells, FEATURE_COUNTS, strict=True)))
     return MaModel(forests=forests, linear=linear, path=path)
 
 

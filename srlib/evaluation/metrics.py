@@ -120,7 +120,7 @@ def _as_tensors(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> tuple[tor
 
 
 def _mean_ssim(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean([plane_ssim_components(x, y)[0] for x, y in zip(a, b)]))
+    return float(np.mean([plane_ssim_components(x, y)[0] for x, y in zip(a, b, strict=True)]))
 
 
 def ssim(sr: np.ndarray, hr: np.ndarray, protocol: Protocol = Protocol()) -> float:

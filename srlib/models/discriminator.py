@@ -9,6 +9,8 @@ Taught in notebooks 02 and 05.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
@@ -31,7 +33,7 @@ class VGGDiscriminator(nn.Module):
         widths = [num_feat, num_feat * 2, num_feat * 4, num_feat * 8, num_feat * 8]
         layers = _conv_block(num_in_ch, widths[0], 3, 1, batch_norm=False)
         layers += _conv_block(widths[0], widths[0], 4, 2)
-        for prev, width in zip(widths, widths[1:]):
+        for prev, width in itertools.pairwise(widths):
             layers += _conv_block(prev, width, 3, 1) + _conv_block(width, width, 4, 2)
         self.features = nn.Sequential(*layers)
         side = input_size // 32

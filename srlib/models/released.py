@@ -118,7 +118,7 @@ def load_pretrained(name: str) -> nn.Module:
     if len(convolutions) != len(layers):
         raise CheckpointError(f"{name}: {len(layers)} ncnn convolutions for {len(convolutions)} in the RRDBNet")
     with torch.no_grad():
-        for conv, (weight, bias) in zip(convolutions, layers):
+        for conv, (weight, bias) in zip(convolutions, layers, strict=True):
             if tuple(conv.weight.shape) != weight.shape or bias is None:
                 raise CheckpointError(f"{name}: ncnn weight {weight.shape} (bias: {bias is not None}) where the "
                                       f"RRDBNet has {tuple(conv.weight.shape)} with a bias")

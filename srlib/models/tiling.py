@@ -22,7 +22,7 @@ def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> lis
     image-sized normalisation buffer is needed)."""
     ends = [min(s + tile, length) for s in starts]
     weights = []
-    for i, (start, end) in enumerate(zip(starts, ends)):
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
         w = torch.ones((end - start) * scale)
         if i > 0:  # fade in over the overlap with the previous tile
             n = (ends[i - 1] - start) * scale
@@ -32,9 +32,9 @@ def _blend_weights(starts: list[int], tile: int, length: int, scale: int) -> lis
             w[len(w) - n :] *= 1 - (torch.arange(n) + 0.5) / n
         weights.append(w)
     total = torch.zeros(length * scale)
-    for start, w in zip(starts, weights):
+    for start, w in zip(starts, weights, strict=True):
         total[start * scale : start * scale + len(w)] += w
-    return [w / total[start * scale : start * scale + len(w)] for start, w in zip(starts, weights)]
+    return [w / total[start * scale : start * scale + len(w)] for start, w in zip(starts, weights, strict=True)]
 
 
 def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int = 8,
@@ -51,8 +51,8 @@ def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, over
     ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
     wys, wxs = _blend_weights(ys, tile, h, scale), _blend_weights(xs, tile, w, scale)
     out = None
-    for top, wy in zip(ys, wys):
-        for left, wx in zip(xs, wxs):
+    for top, wy in zip(ys, wys, strict=True):
+        for left, wx in zip(xs, wxs, strict=True):
             t0, l0 = max(top - pad, 0), max(left - pad, 0)
             y = model(x[:, :, t0 : min(top + tile + pad, h), l0 : min(left + tile + pad, w)])
             rows = slice(top * scale, top * scale + len(wy))

@@ -95,13 +95,13 @@ def training_curves(records: Sequence[dict], losses: Sequence[str] = ("pixel",),
     for name in losses:
         points = [(r["iteration"], r[name]) for r in records if name in r]
         if points:
-            left.plot(*zip(*points), label=name, lw=1)
+            left.plot(*zip(*points, strict=True), label=name, lw=1)
     left.set(xlabel="iteration", ylabel="loss", yscale="log")
     if left.lines:
         left.legend(fontsize=7)
     val = [(r["iteration"], r["val_psnr_y"]) for r in records if "val_psnr_y" in r]
     if val:
-        right.plot(*zip(*val), "o-", ms=3, label="model (EMA)")
+        right.plot(*zip(*val, strict=True), "o-", ms=3, label="model (EMA)")
     bicubic = [r["bicubic_psnr_y"] for r in records if "bicubic_psnr_y" in r]
     if bicubic:
         right.axhline(bicubic[0], color="gray", ls="--", lw=1, label="bicubic")
@@ -118,7 +118,7 @@ def validation_curves(logs: dict[str, Sequence[dict]], title: str = "", size: fl
     fig, ax = plt.subplots(figsize=(1.6 * size, size))
     for label, records in logs.items():
         points = [(r["iteration"], r["val_psnr_y"]) for r in records if "val_psnr_y" in r and r["iteration"] > 0]
-        ax.plot(*zip(*points), "-", ms=3, lw=1, label=label, **method_style(label))
+        ax.plot(*zip(*points, strict=True), "-", ms=3, lw=1, label=label, **method_style(label))
     bicubic = next(r["bicubic_psnr_y"] for records in logs.values() for r in records if "bicubic_psnr_y" in r)
     ax.axhline(bicubic, color="gray", ls="--", lw=1, label="bicubic")
     ax.set(xlabel="iteration", ylabel="validation PSNR (Y, dB)", title=title)

@@ -25,7 +25,7 @@ def ensure_course_runs(psnr_run: str, gan_run: str, seed: int = 0) -> None:
     with those notebooks' default settings when their folders (:data:`NOTEBOOK_RUNS`) are empty, so a later
     notebook can run on its own; any other folder, such as the committed ``weights/course-*``, must
     already hold a trained generator."""
-    for run, own in zip((psnr_run, gan_run), NOTEBOOK_RUNS):
+    for run, own in zip((psnr_run, gan_run), NOTEBOOK_RUNS, strict=True):
         if run != own and not (REPO_ROOT / run / GENERATOR).exists():
             raise FileNotFoundError(f"{run} holds no {GENERATOR}: `make weights` trains the course's models into "
                                     f"weights/, or pass {own!r} to use notebooks 04 and 05's")

@@ -3,6 +3,7 @@ spreadsheet or pandas). Taught in notebook 04."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -57,4 +58,5 @@ def training_minutes(run_dir: str | Path, processes: int = 1) -> float:
     logged = [r for r in read_log(run_dir) if "samples_per_s" in r]
     done = [0] + [r["iteration"] for r in logged]
     batch = config["batch_size"] * processes
-    return sum((b - a) * batch / r["samples_per_s"] for a, b, r in zip(done, done[1:], logged)) / 60
+    spans = itertools.pairwise(done)  # one per logged record
+    return sum((b - a) * batch / r["samples_per_s"] for (a, b), r in zip(spans, logged, strict=True)) / 60

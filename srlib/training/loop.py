@@ -264,7 +264,7 @@ def train_step(run: TrainingRun, g_train: nn.Module, d_train: nn.Module | None, 
     names = list(parts)
     values = run.group.mean(torch.stack([torch.as_tensor(parts[k], dtype=torch.float32, device=run.device)
                                          for k in names]))
-    losses = dict(zip(names, values.tolist()))
+    losses = dict(zip(names, values.tolist(), strict=True))
     bad = [k for k, v in losses.items() if not math.isfinite(v)]
     if bad:  # every process sees the same averaged losses, so all of them stop here together
         leave_process_group()

@@ -62,7 +62,7 @@ class EMA:
     def update(self, model: nn.Module) -> None:
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
         self.updates += 1
-        for mine, theirs in zip(self.model.parameters(), model.parameters()):
+        for mine, theirs in zip(self.model.parameters(), model.parameters(), strict=True):
             mine.lerp_(theirs, 1 - decay)
-        for mine, theirs in zip(self.model.buffers(), model.buffers()):
+        for mine, theirs in zip(self.model.buffers(), model.buffers(), strict=True):
             mine.copy_(theirs)

@@ -112,7 +112,8 @@ def bicubic_scores(pairs: list[ValidationPair], scale: int, with_niqe: bool = Fa
     """What MATLAB bicubic scores on the validation pairs (the line to beat); NIQE too when asked."""
     protocol = protocol_for(scale)
     outputs = [tensor_to_image(imresize(lr, scale).clamp(0, 1)) for _, lr, _ in pairs]
-    record = _mean_psnr_ssim([scores(sr, hr, protocol) for sr, (_, _, hr) in zip(outputs, pairs)], "bicubic")
+    per_image = [scores(sr, hr, protocol) for sr, (_, _, hr) in zip(outputs, pairs, strict=True)]
+    record = _mean_psnr_ssim(per_image, "bicubic")
     if with_niqe:
         record["bicubic_niqe"] = mean_niqe(outputs, scale)
     return record
