@@ -462,11 +462,11 @@ def test_match_means_blinds_the_texture_terms_to_the_overall_colour(tiny_data, t
     hr, sr = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
     assert torch.allclose(run.judged(sr, hr).mean(dim=(2, 3)), hr.mean(dim=(2, 3)), atol=1e-6)  # D sees HR's means
     assert torch.equal(run.judged(hr), hr)  # real images as they are
-    assert run.objective.perceptual.match_means
+    assert run.adversary.objective.perceptual.match_means
     assert TrainConfig(match_means=True).match_means == "perceptual,adversarial"
     plain = srlib.training.loop.build_run(dataclasses.replace(config, match_means=""), ProcessGroup(),
                                           torch.device("cpu"), tmp_path, False)
-    assert torch.equal(plain.judged(sr, hr), sr) and not plain.objective.perceptual.match_means
+    assert torch.equal(plain.judged(sr, hr), sr) and not plain.adversary.objective.perceptual.match_means
     with pytest.raises(ValueError, match="match_means: unknown pixel"):
         TrainConfig(match_means="pixel")
 

@@ -61,6 +61,16 @@ from .validation import ValidationPair, bicubic_scores, image_files, validate, v
 
 
 @dataclass
+class Adversary:
+    """The GAN stage's extra parts: the discriminator, its optimiser and loss, and the generator's Eq. 1."""
+
+    discriminator: nn.Module
+    opt_d: torch.optim.Optimizer
+    objective: GeneratorObjective  # Eq. 1: perceptual + adversarial + pixel
+    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
 class TrainingRun:
     """What one training process holds: the config, where it runs, the networks, their optimisers and losses."""
 
@@ -69,19 +79,16 @@ class TrainingRun:
     device: torch.device
     run_dir: Path
     generator: nn.Module
-    discriminator: nn.Module | None  # GAN stage only
     ema: EMA | None
     opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer | None
     scaler: torch.amp.GradScaler
     pixel: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    objective: GeneratorObjective | None  # GAN stage: Eq. 1
-    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
     amp_dtype: torch.dtype  # bf16 autocast (CUDA or CPU), fp16 (CUDA) or fp32 (no autocast)
+    adversary: Adversary | None  # the GAN stage's; None in pre-training
 
     @property
-    def gan(self) -> bool:
-        return self.config.stage == "gan"
+    def discriminator(self) -> nn.Module | None:
+        return self.adversary.discriminator if self.adversary else None
 
     @property
     def eval_model(self) -> nn.Module:
@@ -120,44 +127,40 @@ def initial_weights(init_from: str) -> dict[str, torch.Tensor]:
 def build_run(config: TrainConfig, group: ProcessGroup, device: torch.device, run_dir: Path,
               resuming: bool) -> TrainingRun:
     """Networks, optimisers, AMP scaler and losses of ``config``, the same in every process."""
-    gan = config.stage == "gan"
     torch.manual_seed(config.seed)  # every process draws the same initial weights: DDP needs identical replicas
     generator = build_model(config.model, scale=config.scale, **config.model_args).to(device)
-    discriminator = VGGDiscriminator(config.patch_size, num_feat=config.d_num_feat).to(device) if gan else None
+    adversary = build_adversary(config, device) if config.stage == "gan" else None
     if device.type == "cuda":
-        generator = generator.to(memory_format=torch.channels_last)
+        generator = generator.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs
     if config.init_from and not resuming:  # the GAN stage starts from the PSNR model (a resume has its own weights)
         load_weights(generator, initial_weights(config.init_from))
     ema = EMA(generator, config.ema_decay) if config.ema_decay > 0 else None
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas) if gan else None
     amp_dtype = hardware.precision_dtype(config.precision, device, training=True)
     # fp16 gradients underflow: the scaler multiplies the loss before backward and divides the gradients
     # before the step (skipping steps whose gradients overflowed). bf16 has fp32's range and needs none.
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-    pixel, objective, d_loss = build_losses(config, device)
-    return TrainingRun(config, group, device, run_dir, generator, discriminator, ema, opt_g, opt_d, scaler,
-                       pixel, objective, d_loss, amp_dtype)
+    return TrainingRun(config, group, device, run_dir, generator, ema, opt_g, scaler,
+                       pixel_loss(config.pixel_loss, config.mix_alpha), amp_dtype, adversary)
 
 
-def build_losses(config: TrainConfig, device: torch.device) -> tuple[Callable, GeneratorObjective | None,
-                                                                      Callable | None]:
-    """The pixel loss; in the GAN stage also the generator objective (Eq. 1) and the discriminator's loss."""
-    pixel = pixel_loss(config.pixel_loss, config.mix_alpha)
-    if config.stage != "gan":
-        return pixel, None, None
+def build_adversary(config: TrainConfig, device: torch.device) -> Adversary:
+    """The GAN stage's discriminator and optimiser, its loss, and the generator's objective (Eq. 1)."""
+    discriminator = VGGDiscriminator(config.patch_size, num_feat=config.d_num_feat).to(device)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=config.betas)
     perceptual = None
     if config.perceptual != "none":
         perceptual = PerceptualLoss(config.perceptual, config.perceptual_layer,
                                     match_means="perceptual" in listed(config.match_means))
         perceptual = perceptual.to(device)
+    adversarial: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     if config.gan_type == "ragan":
         adversarial, d_loss = ragan_g_loss, ragan_d_loss
     else:  # SRGAN's standard GAN: the generator's loss ignores the real images
         adversarial, d_loss = (lambda real, fake: gan_g_loss(fake)), gan_d_loss
-    objective = GeneratorObjective(pixel, perceptual, config.gan_weight, config.pixel_weight,
-                                   config.perceptual_weight, adversarial)
-    return pixel, objective, d_loss
+    objective = GeneratorObjective(pixel_loss(config.pixel_loss, config.mix_alpha), perceptual, config.gan_weight,
+                                   config.pixel_weight, config.perceptual_weight, adversarial)
+    return Adversary(discriminator, opt_d, objective, d_loss)
 
 
 def restore(run: TrainingRun) -> int:
@@ -175,9 +178,9 @@ def restore(run: TrainingRun) -> int:
     if run.ema is not None:
         run.ema.model.load_state_dict(state["ema"])
         run.ema.updates = state["ema_updates"]
-    if run.gan:
-        run.discriminator.load_state_dict(state["discriminator"])
-        run.opt_d.load_state_dict(state["opt_d"])
+    if run.adversary is not None:
+        run.adversary.discriminator.load_state_dict(state["discriminator"])
+        run.adversary.opt_d.load_state_dict(state["opt_d"])
     run.scaler.load_state_dict(state["scaler"])
     set_rng_states(state["rng"][run.group.rank])
     if run.group.is_main:  # rows logged after the checkpoint by the run that stopped are logged again now
@@ -197,26 +200,31 @@ def start_afresh(run: TrainingRun) -> int:
 def set_learning_rates(run: TrainingRun, iteration: int) -> None:
     """Both optimisers follow the step schedule, computed from the iteration (so a resume needs no scheduler state)."""
     c = run.config
-    for opt, base in ((run.opt_g, c.learning_rate), (run.opt_d, c.d_learning_rate)):
-        for param_group in opt.param_groups if opt else ():
+    optimisers = [(run.opt_g, c.learning_rate)]
+    if run.adversary is not None:
+        optimisers.append((run.adversary.opt_d, c.d_learning_rate))
+    for opt, base in optimisers:
+        for param_group in opt.param_groups:
             param_group["lr"] = scheduled_learning_rate(base, c.milestones, c.gamma, iteration)
 
 
 def generator_step(run: TrainingRun, g_train: nn.Module, lr_img: torch.Tensor,
                    hr_img: torch.Tensor) -> tuple[torch.Tensor, dict]:
     """One update of the generator; returns its output (for the discriminator step) and the loss terms."""
-    if run.gan:
+    adversary = run.adversary
+    if adversary is not None:
         # D judges G's output but must not learn from this backward pass: freezing it saves computing its gradients.
-        run.discriminator.requires_grad_(False)
+        adversary.discriminator.requires_grad_(False)
+    parts: dict[str, torch.Tensor]
     with run.autocast():
         sr = g_train(lr_img)
-        if run.gan:
+        if adversary is not None:
             # The bare discriminator, not its DDP wrapper: this step must not synchronise D's gradients.
             # RaGAN asks "is the fake more real than the average real?": the real logits are constants here.
-            real_logits = run.discriminator(run.judged(hr_img)).detach()
-            fake_logits = run.discriminator(run.judged(sr, hr_img))
+            real_logits = adversary.discriminator(run.judged(hr_img)).detach()
+            fake_logits = adversary.discriminator(run.judged(sr, hr_img))
             # Eq. 1: L_G = L_percep + lambda L_G^Ra + eta L_pix, computed in fp32 whatever the autocast
-            loss, parts = run.objective(sr.float(), hr_img, real_logits.float(), fake_logits.float())
+            loss, parts = adversary.objective(sr.float(), hr_img, real_logits.float(), fake_logits.float())
         else:
             loss = run.pixel(sr.float(), hr_img)
             parts = {"pixel": loss.detach()}
@@ -226,16 +234,17 @@ def generator_step(run: TrainingRun, g_train: nn.Module, lr_img: torch.Tensor,
     return sr, parts
 
 
-def discriminator_step(run: TrainingRun, d_train: nn.Module, hr_img: torch.Tensor, sr: torch.Tensor) -> dict:
+def discriminator_step(run: TrainingRun, adversary: Adversary, d_train: nn.Module, hr_img: torch.Tensor,
+                       sr: torch.Tensor) -> dict:
     """One update of the discriminator on real HR patches and the generator's (detached) output."""
-    run.discriminator.requires_grad_(True)
+    adversary.discriminator.requires_grad_(True)
     with run.autocast():
         real_logits = d_train(run.judged(hr_img)).float()
         fake_logits = d_train(run.judged(sr.detach(), hr_img)).float()  # detached: D's loss must not reach G
-        loss = run.d_loss(real_logits, fake_logits)
-    run.opt_d.zero_grad(set_to_none=True)
+        loss = adversary.d_loss(real_logits, fake_logits)
+    adversary.opt_d.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
-    run.scaler.step(run.opt_d)
+    run.scaler.step(adversary.opt_d)
     with torch.no_grad():  # how sure D is, relativistically: 0.5 = cannot tell, 1 = always right
         return {"d": loss.detach(),
                 "d_real": torch.sigmoid(real_logits - fake_logits.mean()).mean(),
@@ -250,14 +259,15 @@ def train_step(run: TrainingRun, g_train: nn.Module, d_train: nn.Module | None, 
     set_learning_rates(run, iteration - 1)
     # A fresh discriminator's first verdicts are noise; the generator learns from D only once D has seen
     # the real photos beside G's output for d_warmup steps (the EMA waits too: G does not move meanwhile).
-    warming_up = run.gan and iteration <= run.config.d_warmup
+    warming_up = run.adversary is not None and iteration <= run.config.d_warmup
+    parts: dict[str, torch.Tensor]
     if warming_up:
         with torch.no_grad(), run.autocast():
             sr, parts = g_train(lr_img), {}
     else:
         sr, parts = generator_step(run, g_train, lr_img, hr_img)
-    if run.gan:
-        parts |= discriminator_step(run, d_train, hr_img, sr)
+    if run.adversary is not None:
+        parts |= discriminator_step(run, run.adversary, d_train or run.adversary.discriminator, hr_img, sr)
     run.scaler.update()
     if run.ema is not None and not warming_up:
         run.ema.update(run.generator)
@@ -306,6 +316,7 @@ def generator_file(run: TrainingRun) -> dict:
     what they are, so that `srlib upscale` builds the right network from this file alone."""
     weights = {"model": run.config.model, "model_args": run.config.model_args, "scale": run.config.scale}
     if run.config.generator_file == "ema-fp16":
+        assert run.ema is not None  # TrainConfig refuses ema-fp16 without an EMA
         return weights | {"params_ema": {k: v.half() if v.is_floating_point() else v
                                          for k, v in run.ema.model.state_dict().items()}}
     weights["params"] = run.generator.state_dict()
@@ -325,8 +336,9 @@ def save_run(run: TrainingRun, iteration: int, per_epoch: int) -> None:
                  "scaler": run.scaler.state_dict(), "rng": rngs}
         if run.ema is not None:
             state |= {"ema": run.ema.model.state_dict(), "ema_updates": run.ema.updates}
-        if run.gan:
-            state |= {"discriminator": run.discriminator.state_dict(), "opt_d": run.opt_d.state_dict()}
+        if run.adversary is not None:
+            state |= {"discriminator": run.adversary.discriminator.state_dict(),
+                      "opt_d": run.adversary.opt_d.state_dict()}
         save_atomic(state, run.run_dir / CHECKPOINT)
         # what the weights are, so that `srlib upscale` builds the right network from this file alone
         save_atomic(generator_file(run), run.run_dir / GENERATOR)
@@ -379,7 +391,8 @@ def run_training(config: TrainConfig, group: ProcessGroup, device: torch.device,
         if run.amp_dtype == torch.bfloat16 and device.type == "cpu" and not hardware.native_cpu_bf16():
             print("note: this CPU has no native bf16: bf16 is emulated and far slower than fp32 here", flush=True)
     if group.is_main and start == 0:  # the starting point: bicubic and the untrained (or init_from) generator
-        write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale, with_niqe=run.gan),
+        gan = run.adversary is not None
+        write_log(run_dir, {"iteration": 0, **bicubic_scores(val_pairs, config.scale, with_niqe=gan),
                             **run.validate(val_pairs)})
     if start < config.iterations:
         run_iterations(run, train_set, per_epoch, start, val_pairs, callback, progress)
@@ -391,7 +404,9 @@ def run_iterations(run: TrainingRun, train_set: PairedImageDataset, per_epoch: i
     config, group = run.config, run.group
     # DDP averages the gradients of its wrapped module across processes during backward
     g_train = DistributedDataParallel(run.generator) if group.distributed else run.generator
-    d_train = DistributedDataParallel(run.discriminator) if run.gan and group.distributed else run.discriminator
+    d_train = run.discriminator
+    if d_train is not None and group.distributed:
+        d_train = DistributedDataParallel(d_train)
     loader = DataLoader(train_set, batch_sampler=batch_schedule(len(train_set), config.batch_size, group,
                                                                 config.seed, start),
                         num_workers=config.num_workers, pin_memory=run.device.type == "cuda",
