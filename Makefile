@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SHELL := /bin/bash
 STAMP := $(VENV)/.installed
 
-.PHONY: setup course test lab bench weights clean
+.PHONY: setup course test test-fast lab bench weights clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,14 @@ course: setup
 
 test: setup
 	$(BIN)/ruff check srlib tests benchmarks notebooks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# the edit-test loop: lint, types and the unit tests, without notebooks, the browser or other slow tests
+test-fast: setup
+	$(BIN)/ruff check srlib tests benchmarks notebooks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest tests -m "not slow" -x -q
 
 lab: setup
 	$(BIN)/python -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -52,7 +59,7 @@ weights: setup
 # each benchmark prints its ratios (kept in runs/bench/NAME.txt) and writes runs/bench/NAME.json
 bench: setup
 	mkdir -p runs/bench
-	set -o pipefail; for name in precision resize inference compile train; do \
+	set -o pipefail; for name in precision resize inference compile train memory; do \
 		$(BIN)/python benchmarks/bench_$$name.py | tee runs/bench/$$name.txt || exit 1; done
 
 clean:

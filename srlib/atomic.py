@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def replace_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+def replace_atomically(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write`` on a temporary file beside ``path``, fsync it and rename it over ``path``; the file gets
     the permissions of any new file (the user's umask), not the temporary file's private ones."""
     path = Path(path)
@@ -27,7 +27,7 @@ def replace_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> P
         return _replace(path, write)
 
 
-def _replace(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+def _replace(path: Path, write: Callable[[BinaryIO], object]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -39,6 +39,8 @@ from srlib.data.resize import imresize
 from srlib.notebook import BeforeAfter, CropZoom
 from srlib.paths import SAMPLE_DIR
 
+pytestmark = pytest.mark.slow  # JupyterLab and Chromium
+
 hr = read_image(SAMPLE_DIR / "coffee.png")[100:292, 200:456]
 bicubic = imresize(make_lr(hr, 4), 4)
 '''

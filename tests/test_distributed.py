@@ -14,6 +14,8 @@ from srlib.training import GENERATOR, TrainingFailed, launch, read_log, train
 from srlib.training.distributed import collapse_progress
 from tests.runs import tiny_config
 
+pytestmark = pytest.mark.slow  # torchrun processes
+
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_two_processes_of_batch_4_equal_one_process_of_batch_8(tiny_data, tmp_path, precision):  # noqa: F811

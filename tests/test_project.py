@@ -67,6 +67,7 @@ def test_committed_notebooks_open_as_saved_with_pictures_for_their_widgets():
                 assert WIDGET_VIEW not in output.get("data", {}), f"{path.name} cell {index}: a widget view"
 
 
+@pytest.mark.slow
 def test_course_runner_executes_and_summarises(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}

@@ -149,6 +149,7 @@ def test_an_output_that_would_overwrite_its_input_is_refused_even_with_overwrite
     assert (tmp_path / "in" / "a.png").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_two_upscales_writing_one_output_leave_one_whole_image(tmp_path, photo, weights):
     torch.manual_seed(1)
     other = tmp_path / "other.pth"
@@ -168,6 +169,7 @@ def test_two_upscales_writing_one_output_leave_one_whole_image(tmp_path, photo, 
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_folder_run_leaves_whole_images_and_skip_existing_finishes(tmp_path, photo, weights):
     for k in range(30):
         write_image(tmp_path / "in" / f"{k:02d}.png", np.roll(photo, k, axis=1))
@@ -246,6 +248,7 @@ def test_load_pretrained_of_an_unknown_name_lists_the_known_ones():
         load_pretrained("realesrgan-x8")
 
 
+@pytest.mark.slow
 def test_a_warning_reaches_the_user_as_one_line(tmp_path, weights):
     write_image(tmp_path / "deep.png", np.full((8, 8, 3), 40000, np.uint16))
     done = subprocess.run([sys.executable, "-m", "srlib", "upscale", "-i", str(tmp_path / "deep.png"), "-o",

@@ -24,6 +24,8 @@ from srlib.paths import REPO_ROOT
 from srlib.training import TrainConfig, preset
 from srlib.training.config import parse_override
 
+pytestmark = pytest.mark.slow  # the committed networks, 23-block ones included, on the test photos
+
 
 def makefile_commands() -> dict[str, TrainConfig]:
     """run_dir -> the config of each `srlib train` line of the Makefile's `weights` target."""

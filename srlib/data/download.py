@@ -182,7 +182,7 @@ def _archive_problem(archive: Path) -> str | None:
     with tarfile.open(archive) as tf:
         for member in tf:
             if member.isfile():
-                with tf.extractfile(member) as f:
+                with tf.extractfile(member) as f:  # type: ignore[union-attr]  # a file member always has data
                     while f.read(1 << 20):
                         pass
         # tarfile stops quietly at the end of the data, so a file cut between two members reads as whole: the
@@ -250,7 +250,8 @@ def fetch_dataset(name: str, root: str | Path, *, manifest: dict[str, RemoteData
                                 f"and pass it with --archive")
         archive = download(entry.url, root / "archives" / entry.filename, size=entry.size,
                            sha256=entry.sha256, progress=progress)
-    elif entry.sha256 is not None and sha256_of(archive) != entry.sha256:
+    assert archive is not None
+    if not downloaded and entry.sha256 is not None and sha256_of(archive) != entry.sha256:
         raise DownloadError(f"{archive} does not match the recorded sha256 of {name}")
     if entry.kind == "weights":
         return _keep_weights(archive, target, downloaded)

@@ -28,7 +28,7 @@ def progress_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, desc
     pool = ProcessPoolExecutor(workers, initializer=_single_thread) if workers > 1 else nullcontext()
     with pool, tqdm(total=len(items), desc=desc, disable=not progress) as bar:
         results = []
-        for result in (pool.map(fn, items) if workers > 1 else map(fn, items)):
+        for result in (pool.map(fn, items) if isinstance(pool, ProcessPoolExecutor) else map(fn, items)):
             results.append(result)
             bar.update()
         return results

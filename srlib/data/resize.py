@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 import torch
@@ -186,13 +187,20 @@ def _target(
             raise ValueError(f"imresize: size must be two positive integers (rows, cols), got {size}")
         size = (int(size[0]), int(size[1]))
         return size, (size[0] / in_size[0], size[1] / in_size[1])
-    scales = (float(scale), float(scale)) if np.isscalar(scale) else (float(scale[0]), float(scale[1]))
+    assert scale is not None  # exactly one of the two, checked above
+    scales = (float(scale), float(scale)) if isinstance(scale, (int, float)) else (float(scale[0]), float(scale[1]))
     if min(scales) <= 0:
         raise ValueError(f"imresize: scale must be positive, got {scale}")
     out = (output_size((in_size[0], 1), scales[0])[0], output_size((in_size[1], 1), scales[1])[0])
     return out, scales
 
 
+@overload
+def imresize(image: np.ndarray, scale: float | tuple[float, float] | None = None, *,
+             size: tuple[int, int] | None = None, antialias: bool = True) -> np.ndarray: ...
+@overload
+def imresize(image: torch.Tensor, scale: float | tuple[float, float] | None = None, *,
+             size: tuple[int, int] | None = None, antialias: bool = True) -> torch.Tensor: ...
 def imresize(
     image: np.ndarray | torch.Tensor,
     scale: float | tuple[float, float] | None = None,
@@ -241,7 +249,7 @@ def _integer_range(dtype: np.dtype) -> tuple[float | None, torch.dtype | None]:
 def _imresize_torch(x: torch.Tensor, scale, size, antialias: bool) -> torch.Tensor:
     if x.ndim < 2:
         raise ValueError(f"imresize: expected a tensor (..., H, W), got shape {tuple(x.shape)}")
-    out_size, scales = _target(tuple(x.shape[-2:]), scale, size)
+    out_size, scales = _target((int(x.shape[-2]), int(x.shape[-1])), scale, size)
     if x.dtype == torch.uint8:
         work, maximum = x.to(torch.float64), 255.0
     elif x.is_floating_point():

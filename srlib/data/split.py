@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def holdout_split(
     items: Sequence[T],
     fractions: dict[str, float],
     seed: int = 0,
-    group: Callable[[T], Hashable] = source_of,
+    group: Callable[[Any], Hashable] = source_of,
 ) -> dict[str, list[T]]:
     """Hold-out split by source: each source goes to one split, by a hash of (seed, source).
 
@@ -59,7 +59,7 @@ def _sources(items: Sequence[T], group: Callable[[T], Hashable]) -> list[Hashabl
 
 
 def kfold_split(
-    items: Sequence[T], k: int, seed: int = 0, group: Callable[[T], Hashable] = source_of
+    items: Sequence[T], k: int, seed: int = 0, group: Callable[[Any], Hashable] = source_of
 ) -> list[tuple[list[T], list[T]]]:
     """k (train, test) folds: sources shuffled by ``seed`` and dealt into k near-equal groups."""
     sources = _sources(items, group)
@@ -76,7 +76,7 @@ def kfold_split(
 
 
 def bootstrap_split(
-    items: Sequence[T], seed: int = 0, group: Callable[[T], Hashable] = source_of
+    items: Sequence[T], seed: int = 0, group: Callable[[Any], Hashable] = source_of
 ) -> tuple[list[T], list[T]]:
     """(in-bag, out-of-bag): n sources drawn with replacement (repeats kept) and those never drawn.
 
@@ -93,6 +93,6 @@ def bootstrap_split(
     return in_bag, out_of_bag
 
 
-def shared_sources(a: Sequence[T], b: Sequence[T], group: Callable[[T], Hashable] = source_of) -> set[Hashable]:
+def shared_sources(a: Sequence[T], b: Sequence[T], group: Callable[[Any], Hashable] = source_of) -> set[Hashable]:
     """Sources that contribute to both ``a`` and ``b`` (empty for a leak-free split)."""
     return {group(it) for it in a} & {group(it) for it in b}

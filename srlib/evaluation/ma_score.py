@@ -305,7 +305,7 @@ def load_ma_model(path: str | Path) -> MaModel:
         raise ValueError(f"{path}: expected 3 forests and 4 linear weights, got {len(cells)} and {linear.size}")
     forests = tuple(_forest(cell, n, f"{path} model.rf{{{k + 1}}}")
                     for k, (cell, n) in enumerate(zip(cells, FEATURE_COUNTS, strict=True)))
-    return MaModel(forests=forests, linear=linear, path=path)
+    return MaModel(forests=(forests[0], forests[1], forests[2]), linear=linear, path=path)
 
 
 def ma_score(image: np.ndarray, model: MaModel | str | Path, crop_border: int = 0) -> float:

@@ -208,8 +208,8 @@ class EvaluationTable:
         column over images, except RMSE, reported as ``sqrt(mean per-image MSE)`` (PIRM 2018)."""
         if not rows:
             raise ValueError("no images to evaluate")
-        mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("image", "rmse")}
-        mean = {"image": "mean", **mean, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
+        means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("image", "rmse")}
+        mean = {"image": "mean", **means, "rmse": math.sqrt(float(np.mean([r["rmse"] ** 2 for r in rows])))}
         return cls(rows=rows, mean={k: mean[k] for k in rows[0]}, protocol=protocol)
 
     def format(self) -> str:

@@ -52,7 +52,8 @@ def _as_float(image: Image) -> tuple[Image, type | None]:
 
 
 def _hw(x: Image) -> tuple[int, int]:
-    return tuple(x.shape[-2:]) if isinstance(x, torch.Tensor) else tuple(x.shape[:2])
+    height, width = x.shape[-2:] if isinstance(x, torch.Tensor) else x.shape[:2]
+    return int(height), int(width)
 
 
 def _check_sizes(sr: Image, lr: Image, scale: int) -> None:

@@ -47,7 +47,7 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
     x = x.to(device=device, dtype=dtype)
     if device.type == "cpu":
         x = x.contiguous(memory_format=torch.channels_last)
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
 
     def run(inp: torch.Tensor) -> torch.Tensor:
         return tiled_forward(model, inp, scale, tile, overlap) if tile else model(inp)
@@ -56,7 +56,10 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
         if not self_ensemble:
             y = run(x)
         else:
-            y = sum(_d4(run(_d4(x, k)), k, inverse=True) for k in range(8)) / 8
+            y = run(x)  # the identity; then the other seven, summed as they come (one output held at a time)
+            for k in range(1, 8):
+                y = y + _d4(run(_d4(x, k)), k, inverse=True)
+            y = y / 8
         if not torch.isfinite(y).all():  # clamped, NaN would become a black image reported as a success
             raise FloatingPointError("the network's output is not finite (NaN or inf): its weights are broken, or "
                                      "fp16 overflowed (try fp32)")

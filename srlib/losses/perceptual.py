@@ -13,6 +13,7 @@ Taught in notebooks 03 and 05.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -46,7 +47,7 @@ def vgg19_features(up_to: str = "conv5_4") -> nn.Sequential:
     layers: list[nn.Module] = []
     channels = 3
     for item in _VGG19_CONFIG:
-        if item == "M":
+        if not isinstance(item, int):  # "M"
             layers.append(nn.MaxPool2d(2, 2))
         else:
             layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
@@ -64,6 +65,8 @@ def find_vgg19_weights(path: str | Path | None = None) -> Path | None:
 
 
 class _Normalised(nn.Module):
+    mean: torch.Tensor  # buffers
+    std: torch.Tensor
     """Maps [0, 1] RGB to a network's input convention, then runs ``body``."""
 
     def __init__(self, body: nn.Module, mean: tuple, std: tuple) -> None:
@@ -79,7 +82,7 @@ class _Normalised(nn.Module):
 class _LiteFeatures(nn.Module):
     """EfficientNet-Lite0 up to its last stride-16 block (112 channels)."""
 
-    def __init__(self, net: nn.Module, last_block: int = 10) -> None:
+    def __init__(self, net: Any, last_block: int = 10) -> None:  # the EfficientNet package's model, untyped
         super().__init__()
         self.net, self.last_block = net, last_block
 

@@ -77,6 +77,7 @@ def model_for_weights(state: dict[str, torch.Tensor], scale: int | None = None) 
     if scale is not None:  # perhaps the right network at another scale: say that, not the nearest misfit
         _, other_scale, found = model_for_weights(state)  # raises below when nothing fits at any scale
         raise CheckpointError(f"these are x{other_scale} weights ({found}), not x{scale}")
+    assert closest is not None  # at least one family was tried
     raise CheckpointError(f"the weights fit no known network: tried RRDBNet (any layout), {', '.join(tried)}; "
                           f"closest: {closest[1]} ({closest[0]} names or shapes differ); pass --arch to say which")
 

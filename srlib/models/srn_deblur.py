@@ -94,7 +94,9 @@ class SRNDeblur(nn.Module):
             if state is None:
                 state = (torch.zeros_like(e3), torch.zeros_like(e3))
             else:
-                state = tuple(F.interpolate(s, size=e3.shape[-2:], mode="bilinear", align_corners=False) for s in state)
+                hidden, cell = (F.interpolate(s, size=e3.shape[-2:], mode="bilinear", align_corners=False)
+                                for s in state)
+                state = (hidden, cell)
             state = self.recurrent(e3, state)
             d2 = self.decoder3(state[0]) + e2
             d1 = self.decoder2(d2) + e1

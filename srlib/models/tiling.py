@@ -62,4 +62,5 @@ def tiled_forward(model: nn.Module, x: torch.Tensor, scale: int, tile: int, over
             if out is None:
                 out = torch.zeros(n, y.shape[1], h * scale, w * scale, device=x.device, dtype=torch.float32)
             out[:, :, rows, cols] += y.float() * (wy[:, None] * wx[None, :]).to(x.device)
+    assert out is not None  # there is always at least one tile
     return out

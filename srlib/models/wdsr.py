@@ -33,6 +33,7 @@ class WideBlock(nn.Module):
 
 
 class WDSR(nn.Module):
+    mean: torch.Tensor  # a buffer
     """WDSR-A generator with a single sub-pixel stage of factor ``scale``."""
 
     def __init__(self, scale: int = 4, num_feat: int = 32, num_block: int = 16, expansion: int = 4,

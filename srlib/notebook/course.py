@@ -43,10 +43,17 @@ class NotebookRun:
         return f"{self.status:<6} {self.seconds:7.1f} s  {self.notebook:<45} {self.headline}"
 
 
+def _number(notebook: Path) -> int:
+    """The chapter number of a notebook ``NN_name.ipynb`` (only such names are listed)."""
+    match = _NUMBERED.match(notebook.name)
+    assert match is not None, notebook
+    return int(match.group(1))
+
+
 def numbered_notebooks(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
     """``NN_*.ipynb`` files of ``folder`` in numeric order."""
     found = [p for p in Path(folder).glob("*.ipynb") if _NUMBERED.match(p.name)]
-    return sorted(found, key=lambda p: (int(_NUMBERED.match(p.name).group(1)), p.name))
+    return sorted(found, key=lambda p: (_number(p), p.name))
 
 
 def headline_of(notebook: str | Path) -> str:
@@ -129,7 +136,7 @@ def run_course(out_dir: str | Path = REPO_ROOT / "runs", notebooks: list[Path] |
     return runs
 
 
-def main(out: str | Path = "runs", only: list[int] | None = None, settings: list[str] = ()) -> int:
+def main(out: str | Path = "runs", only: list[int] | None = None, settings: list[str] | tuple[()] = ()) -> int:
     """``srlib course``: run the notebooks numbered ``only`` (default all) with the ``NAME=VALUE`` settings;
     0 when every notebook ran."""
     overrides = dict(parse_override(text) for text in settings)
@@ -138,7 +145,7 @@ def main(out: str | Path = "runs", only: list[int] | None = None, settings: list
         raise ValueError(f"no notebook declares the parameter(s) {', '.join(sorted(unknown))}")
     notebooks = numbered_notebooks()
     if only:
-        numbers = {int(_NUMBERED.match(p.name).group(1)): p for p in notebooks}
+        numbers = {_number(p): p for p in notebooks}
         missing = sorted(set(only) - set(numbers))
         if missing:
             raise ValueError(f"no notebook numbered {', '.join(map(str, missing))}; there are {sorted(numbers)}")

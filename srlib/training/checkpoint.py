@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +51,9 @@ def load_checkpoint(path: str | Path, required: tuple[str, ...] = ()) -> dict:
 def rng_states() -> dict:
     """The state of every random generator a training step may draw from (torch CPU and CUDA,
     numpy's and Python's global generators), in a ``weights_only``-loadable form."""
-    np_state = np.random.get_state()
+    np_state = typing.cast(tuple, np.random.get_state(legacy=True))  # (name, keys, pos, has_gauss, cached_gauss)
     version, internal, gauss = random.getstate()
-    states = {
+    states: dict[str, object] = {
         "torch": torch.get_rng_state(),
         "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
                   "has_gauss": int(np_state[3]), "cached_gauss": float(np_state[4])},

@@ -131,6 +131,7 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
         torchrun_command(config_file, nproc_per_node), cwd=REPO_ROOT, env=child_env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     ) as proc:
+        assert proc.stdout is not None  # stdout=PIPE
         os.set_blocking(proc.stdout.fileno(), False)
         pending, last_echo = b"", 0.0
         while True:

@@ -38,7 +38,7 @@ def batch_schedule(num_samples: int, batch_size: int, group: ProcessGroup, seed:
     per_epoch = batches_per_epoch(num_samples, batch_size, group.world_size)
     epoch, first = divmod(start_iteration, per_epoch)
     while True:
-        sampler = DistributedSampler(range(num_samples), num_replicas=group.world_size, rank=group.rank,
+        sampler: DistributedSampler = DistributedSampler(range(num_samples),  # type: ignore[arg-type]  # any sized sequence num_replicas=group.world_size, rank=group.rank,
                                      shuffle=True, seed=seed, drop_last=True)
         sampler.set_epoch(epoch)
         mine = list(sampler)
@@ -64,5 +64,5 @@ class EMA:
         self.updates += 1
         for mine, theirs in zip(self.model.parameters(), model.parameters(), strict=True):
             mine.lerp_(theirs, 1 - decay)
-        for mine, theirs in zip(self.model.buffers(), model.buffers(), strict=True):
-            mine.copy_(theirs)
+        for mine_buffer, their_buffer in zip(self.model.buffers(), model.buffers(), strict=True):
+            mine_buffer.copy_(their_buffer)

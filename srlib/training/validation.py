@@ -69,7 +69,7 @@ def validate(model: nn.Module, pairs: list[ValidationPair], scale: int, device: 
         rows.append(scores(outputs[-1], hr, protocol))
     model.train(was_training)
     record = _mean_psnr_ssim(rows, "val")
-    if discriminator is not None:
+    if discriminator is not None and patch_size is not None:
         record |= naturalness(outputs, [hr for _, _, hr in pairs], scale, discriminator, patch_size, device)
     return record
 
