@@ -101,7 +101,7 @@ class TrainConfig:
         for name in ("betas", "milestones"):  # JSON gives lists; a string would become a tuple of characters
             if not isinstance(getattr(self, name), (list, tuple)):
                 raise ValueError(f"config field {name} must be a list of numbers, got {getattr(self, name)!r}")
-        self.betas = (float(self.betas[0]), float(self.betas[1])) if len(self.betas) == 2 else tuple(self.betas)  # type: ignore[assignment]  # a wrong length is named by _check_types
+        self.betas = tuple(self.betas)  # type: ignore[assignment]  # _check_types names a wrong length or kind
         if isinstance(self.d_augment, bool):
             self.d_augment = ",".join(AUGMENTATIONS) if self.d_augment else ""
         if isinstance(self.match_means, bool):

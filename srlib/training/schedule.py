@@ -38,8 +38,10 @@ def batch_schedule(num_samples: int, batch_size: int, group: ProcessGroup, seed:
     per_epoch = batches_per_epoch(num_samples, batch_size, group.world_size)
     epoch, first = divmod(start_iteration, per_epoch)
     while True:
-        sampler: DistributedSampler = DistributedSampler(range(num_samples),  # type: ignore[arg-type]  # any sized sequence num_replicas=group.world_size, rank=group.rank,
-                                     shuffle=True, seed=seed, drop_last=True)
+        # the sampler only needs len() of what it samples: the indices stand in for a dataset
+        sampler: DistributedSampler = DistributedSampler(range(num_samples),  # type: ignore[arg-type]
+                                                         num_replicas=group.world_size, rank=group.rank,
+                                                         shuffle=True, seed=seed, drop_last=True)
         sampler.set_epoch(epoch)
         mine = list(sampler)
         for b in range(first, per_epoch):
