@@ -104,3 +104,20 @@ def test_aligned_crop_offsets(rng):
     hr = np.kron(lr, np.ones((2, 2), int))
     a, b = aligned_crop(lr, hr, 2, 4, rng)
     np.testing.assert_array_equal(b[::2, ::2], a)
+
+
+def test_one_d4_for_numpy_images_and_tensors_and_its_inverse():
+    import torch
+
+    from srlib.data.dataset import d4
+
+    image = np.arange(2 * 3 * 3).reshape(2, 3, 3)  # HxWxC, not square: turns change the shape
+    tensor = torch.from_numpy(image.transpose(2, 0, 1).copy())[None]  # the same image as NCHW
+    seen = set()
+    for k in range(8):
+        turned = d4(image, k)
+        assert np.array_equal(d4(tensor, k)[0].permute(1, 2, 0).numpy(), turned)  # one rule for both
+        assert np.array_equal(d4(turned, k, inverse=True), image)
+        assert torch.equal(d4(d4(tensor, k), k, inverse=True), tensor)
+        seen.add(turned.tobytes() + bytes(turned.shape))
+    assert len(seen) == 8  # eight different symmetries

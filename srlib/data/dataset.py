@@ -7,20 +7,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+import torch
 from torch.utils.data import Dataset
 
 from .degrade import make_lr, modcrop
 from .image_io import image_to_tensor, read_image, to_rgb
 
+ImageLike = TypeVar("ImageLike", np.ndarray, torch.Tensor)
 
-def d4(image: np.ndarray, k: int) -> np.ndarray:
-    """One of the 8 symmetries of the square: ``k % 4`` quarter turns, then a flip if ``k >= 4``."""
+def d4(image: ImageLike, k: int, inverse: bool = False) -> ImageLike:
+    """One of the 8 symmetries of the square, or its inverse: ``k % 4`` quarter turns, then a flip if ``k >= 4``.
+    A NumPy image is HxW[xC] (training augmentation); a tensor is (..., H, W) (the x8 self-ensemble of inference,
+    which undoes each symmetry on the output)."""
     if not 0 <= k < 8:
         raise ValueError(f"d4: k must be in 0..7, got {k}")
-    out = np.rot90(image, k % 4, axes=(0, 1))
-    return out[:, ::-1] if k >= 4 else out
+
+    def turn(a: ImageLike, quarters: int) -> ImageLike:
+        if isinstance(a, torch.Tensor):
+            return torch.rot90(a, quarters, dims=(-2, -1))
+        return np.rot90(a, quarters, axes=(0, 1))
+
+    def flip(a: ImageLike) -> ImageLike:
+        return a.flip(-1) if isinstance(a, torch.Tensor) else a[:, ::-1]
+
+    if inverse:  # the flip was last, so it is undone first
+        return turn(flip(image) if k >= 4 else image, -(k % 4))
+    out = turn(image, k % 4)
+    return flip(out) if k >= 4 else out
 
 
 def aligned_crop(

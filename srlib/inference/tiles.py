@@ -14,19 +14,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.dataset import d4
 from ..data.image_io import from_float, image_to_tensor, split_alpha, to_float, to_rgb
 from ..data.resize import imresize
 from ..hardware import precision_dtype
 from ..models.tiling import tiled_forward
-
-
-def _d4(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
-    """The k-th symmetry of the square on (N, C, H, W) (quarter turns, then a flip), or its inverse."""
-    if inverse:
-        x = x.flip(-1) if k >= 4 else x
-        return torch.rot90(x, -(k % 4), dims=(-2, -1))
-    x = torch.rot90(x, k % 4, dims=(-2, -1))
-    return x.flip(-1) if k >= 4 else x
 
 
 def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | None = None, overlap: int = 8,
@@ -58,7 +50,7 @@ def super_resolve(model: nn.Module, x: torch.Tensor, scale: int, tile: int | Non
         else:
             y = run(x)  # the identity; then the other seven, summed as they come (one output held at a time)
             for k in range(1, 8):
-                y = y + _d4(run(_d4(x, k)), k, inverse=True)
+                y = y + d4(run(d4(x, k)), k, inverse=True)
             y = y / 8
         if not torch.isfinite(y).all():  # clamped, NaN would become a black image reported as a success
             raise FloatingPointError("the network's output is not finite (NaN or inf): its weights are broken, or "
