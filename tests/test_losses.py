@@ -137,7 +137,7 @@ def test_generator_objective_weights_its_parts():
 def empty_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setattr(perceptual, "DATASET_ROOT", tmp_path / "datasets")  # nor a `srlib download vgg19`
-    monkeypatch.setattr(perceptual, "_announced", False)
+    perceptual._say_once.cache_clear()  # as in a fresh process
     return tmp_path / "hub"
 
 

@@ -12,6 +12,7 @@ Taught in notebooks 03 and 05.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,10 @@ def efficientnet_lite0() -> nn.Module:
     return net.eval()
 
 
-_announced = False
+@functools.cache
+def _say_once(note: str) -> None:
+    # a plain note, not a warning: a warning would print this file's path into every notebook
+    print(note)
 
 
 def feature_network(name: str = "auto", layer: str = "conv5_4",
@@ -114,37 +118,38 @@ def feature_network(name: str = "auto", layer: str = "conv5_4",
     ``name``: "auto" (VGG19 if its weights are found, else the EfficientNet-Lite0 stand-in),
     "vgg19", "efficientnet-lite0", or "vgg19-random" (untrained; only when asked for explicitly).
     """
-    global _announced
     weights = find_vgg19_weights(vgg19_path)
     if name == "auto":
         name = "vgg19" if weights is not None else "efficientnet-lite0"
-        if name == "efficientnet-lite0" and not _announced:
-            # a plain note, not a warning: a warning would print this file's path into every notebook
-            print(f"note: VGG19 weights ({VGG19_FILE}) not found: the perceptual loss uses the ImageNet-trained "
-                  "EfficientNet-Lite0 stand-in (stride-16 features) instead")
-            _announced = True
-    if name in ("vgg19", "vgg19-random"):
-        body = vgg19_features(layer)
-        if name == "vgg19":
-            if weights is None:
-                raise CheckpointError(f"VGG19 weights not found: `srlib download vgg19` fetches {VGG19_FILE}; "
-                                      f"or pass its path, or put it in {Path(torch.hub.get_dir()) / 'checkpoints'}")
-            state = read_state_dict(weights)
-            body.load_state_dict({k[len("features."):]: v for k, v in state.items()
-                                  if k.startswith("features.") and int(k.split(".")[1]) < len(body)})
-            text = f"VGG19 {layer} (before ReLU), ImageNet weights from {weights.name}"
-        else:
-            text = f"VGG19 {layer} (before ReLU), RANDOM weights (not a perceptual measure)"
-        net = _Normalised(body, IMAGENET_MEAN, IMAGENET_STD)
+        if weights is None:
+            _say_once(f"note: VGG19 weights ({VGG19_FILE}) not found: the perceptual loss uses the ImageNet-trained "
+                      "EfficientNet-Lite0 stand-in (stride-16 features) instead")
+    if name == "vgg19":
+        net, text = _trained_vgg19(layer, weights)
+    elif name == "vgg19-random":
+        net = _Normalised(vgg19_features(layer), IMAGENET_MEAN, IMAGENET_STD)
+        text = f"VGG19 {layer} (before ReLU), RANDOM weights (not a perceptual measure)"
     elif name == "efficientnet-lite0":
         # Lite0 expects (x * 255 - 127) / 128, i.e. mean 127/255 and std 128/255 on [0, 1] input
         net = _Normalised(_LiteFeatures(efficientnet_lite0()), (127 / 255,) * 3, (128 / 255,) * 3)
         text = "EfficientNet-Lite0 stride-16 features (ImageNet-trained stand-in for VGG19)"
     else:
         raise KeyError(f"unknown feature network {name!r}: use auto, vgg19, efficientnet-lite0 or vgg19-random")
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net.eval(), text
+    return net.requires_grad_(False).eval(), text  # a fixed measure: never trained with the generator
+
+
+def _trained_vgg19(layer: str, weights: Path | None) -> tuple[nn.Module, str]:
+    """VGG19 cut after ``layer``, with torchvision's ImageNet weights from ``weights``."""
+    if weights is None:
+        raise CheckpointError(f"VGG19 weights not found: `srlib download vgg19` fetches {VGG19_FILE}; "
+                              f"or pass its path, or put it in {Path(torch.hub.get_dir()) / 'checkpoints'}")
+    body = vgg19_features(layer)
+    state = read_state_dict(weights)
+    # torchvision's file holds the classifier too; the cut network keeps the first len(body) feature layers
+    body.load_state_dict({k[len("features."):]: v for k, v in state.items()
+                          if k.startswith("features.") and int(k.split(".")[1]) < len(body)})
+    text = f"VGG19 {layer} (before ReLU), ImageNet weights from {weights.name}"
+    return _Normalised(body, IMAGENET_MEAN, IMAGENET_STD), text
 
 
 class PerceptualLoss(nn.Module):

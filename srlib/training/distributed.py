@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -120,20 +121,39 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
     """
     run_dir = repo_path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    config_file = run_dir / "launch_config.json"
+    config_file = run_dir / "launch_config.json"  # the children read the run from a file, not from --set
     config_file.write_text(config.to_json())
-    threads = config.threads or max(1, (os.cpu_count() or 1) // nproc_per_node)
-    child_env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1", **(env or {})}
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
     log_path = run_dir / "launch.log"
-    start = time.monotonic()
-    with open(log_path, "wb") as log, subprocess.Popen(
-        torchrun_command(config_file, nproc_per_node), cwd=REPO_ROOT, env=child_env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    ) as proc:
-        assert proc.stdout is not None  # stdout=PIPE
-        os.set_blocking(proc.stdout.fileno(), False)
-        pending, last_echo = b"", 0.0
+    # a session of its own: on a timeout the whole group (torchrun and every rank) is stopped at once
+    with subprocess.Popen(torchrun_command(config_file, nproc_per_node), cwd=REPO_ROOT,
+                          env=_child_environment(config, nproc_per_node, env), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, start_new_session=True) as proc:
+        finished = _pump_output(proc, log_path, echo, timeout_s)
+    if not finished:
+        raise TrainingFailed(f"training ran past {timeout_s:.0f} s and was stopped; log: {log_path}")
+    if proc.returncode != 0:
+        raise TrainingFailed(f"training failed (torchrun exit code {proc.returncode}): "
+                             f"{_first_error(log_path.read_text(errors='replace'))}; full log: {log_path}")
+    return run_dir
+
+
+def _child_environment(config: TrainConfig, nproc_per_node: int, extra: dict[str, str] | None) -> dict[str, str]:
+    """What every rank runs with: its share of the CPU threads (ranks would otherwise each take every core and
+    slow one another down), unbuffered output (lines arrive as they are printed) and this checkout importable."""
+    threads = config.threads or max(1, (os.cpu_count() or 1) // nproc_per_node)
+    child_env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1", **(extra or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
+    return child_env
+
+
+def _pump_output(proc: subprocess.Popen, log_path: Path, echo: bool, timeout_s: float | None) -> bool:
+    """Copy ``proc``'s output into ``log_path`` as it comes (and to stdout every few seconds when ``echo``) until
+    it exits; returns False, with the process group killed, if it runs past ``timeout_s``."""
+    assert proc.stdout is not None  # stdout=PIPE
+    # non-blocking reads: a rank that hangs silently must not stop the timeout from being checked
+    os.set_blocking(proc.stdout.fileno(), False)
+    start, pending, last_echo = time.monotonic(), b"", 0.0
+    with open(log_path, "wb") as log:
         while True:
             chunk = proc.stdout.read()
             if chunk:
@@ -146,17 +166,13 @@ def launch(config: TrainConfig, nproc_per_node: int = 2, *, timeout_s: float | N
                 sys.stdout.flush()
                 pending, last_echo = b"", time.monotonic()
             if finished:
-                break
+                return True
             if timeout_s is not None and time.monotonic() - start > timeout_s:
-                os.killpg(proc.pid, 9)
+                os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its ranks alike (one session)
                 proc.wait()
-                raise TrainingFailed(f"training ran past {timeout_s:.0f} s and was stopped; log: {log_path}")
+                return False
             if not chunk:
                 time.sleep(0.1)
-    if proc.returncode != 0:
-        raise TrainingFailed(f"training failed (torchrun exit code {proc.returncode}): "
-                             f"{_first_error(log_path.read_text(errors='replace'))}; full log: {log_path}")
-    return run_dir
 
 
 # a traceback's last line, or the one-line error of the `srlib` command
