@@ -54,8 +54,8 @@ def _replace(path: Path, write: Callable[[BinaryIO], object]) -> Path:
 def ctrl_c_deferred() -> Iterator[None]:
     """Run the block with Ctrl-C (SIGINT) held back, then raise the KeyboardInterrupt it would have raised.
     Only the main thread can set signal handlers; elsewhere the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        yield  # no handler can be set here, or Ctrl-C is ignored anyway (a background job): nothing to hold back
         return
     caught: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))

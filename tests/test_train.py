@@ -208,7 +208,15 @@ def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
 
 
-def test_ctrl_c_while_torch_save_writes_waits_for_the_whole_file(tmp_path):
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C as in a terminal (raises KeyboardInterrupt), even where the tests run as a background job."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_torch_save_writes_waits_for_the_whole_file(tmp_path, ctrl_c_raises):
     import threading
 
     state = {f"w{i}": torch.randn(500, 1000) for i in range(40)}  # 80 MB: long enough to be caught writing
@@ -481,3 +489,17 @@ def test_training_minutes_adds_the_logged_throughput(tmp_path):
         write_log(tmp_path, record)
     assert training_minutes(tmp_path) == pytest.approx((10 * 4 / 2 + 20 * 4 / 1) / 60)
     assert training_minutes(tmp_path, processes=2) == pytest.approx(2 * training_minutes(tmp_path))
+
+
+def test_an_ignored_ctrl_c_stays_ignored_while_a_file_is_written(tmp_path, monkeypatch):
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job's SIGINT
+    try:
+        def save(f):
+            os.kill(os.getpid(), signal.SIGINT)
+            f.write(b"whole")
+
+        replace_atomically(tmp_path / "c.bin", save)  # no KeyboardInterrupt made out of an ignored signal
+        assert (tmp_path / "c.bin").read_bytes() == b"whole"
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

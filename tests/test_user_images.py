@@ -175,7 +175,9 @@ def test_ctrl_c_during_a_folder_run_leaves_whole_images_and_skip_existing_finish
         write_image(tmp_path / "in" / f"{k:02d}.png", np.roll(photo, k, axis=1))
     command = [sys.executable, "-m", "srlib", "upscale", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
                "--model", str(weights)]
-    run = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as a terminal delivers it, even where this test runs as a background job (which ignores SIGINT)
+    run = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list((tmp_path / "out").glob("*.png")) and time.monotonic() < deadline:
         time.sleep(0.02)
