@@ -27,6 +27,8 @@ from srlib.data.resize import imresize
 from srlib.notebook import BeforeAfter, CropZoom, static_widget_outputs
 from srlib.paths import REPO_ROOT, SAMPLE_DIR
 
+pytestmark = pytest.mark.slow  # JupyterLab and Chromium
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI") != "1":
     pytest.skip("Chromium not installed (apt-get install chromium); CI installs it", allow_module_level=True)
@@ -38,8 +40,6 @@ from srlib.data import make_lr, read_image
 from srlib.data.resize import imresize
 from srlib.notebook import BeforeAfter, CropZoom
 from srlib.paths import SAMPLE_DIR
-
-pytestmark = pytest.mark.slow  # JupyterLab and Chromium
 
 hr = read_image(SAMPLE_DIR / "coffee.png")[100:292, 200:456]
 bicubic = imresize(make_lr(hr, 4), 4)
