@@ -90,7 +90,7 @@ def test_course_runner_executes_and_summarises(tmp_path):
     assert summary[0].startswith("ok") and "headline: 6 units" in summary[0] and summary[1].startswith("FAILED")
     assert headline_of(tmp_path / "runs" / "01_good.ipynb") == "headline: 6 units"
     saved = nbformat.read(tmp_path / "runs" / "01_good.ipynb", as_version=4).cells[3].outputs
-    assert set(saved[0].data) == {"image/jpeg", "text/plain"}  # the widget's picture, not its dead view
+    assert set(saved[0].data) == {"image/png", "text/plain"}  # the widget's picture, not its dead view
     # an override reaches the notebooks that declare it, and only those
     runs = run_course(tmp_path / "again", [good], overrides={"n": 5, "ma_model_path": "x.mat"})
     assert runs[0].headline == "headline: 10 units"
@@ -118,6 +118,36 @@ def test_committed_notebooks_show_no_machine_paths_and_no_stderr():
                 text = output.get("text", "") + str({k: v for k, v in output.get("data", {}).items()
                                                      if not k.startswith("image/")})
                 assert not machine_path.search(text), f"{where} shows a machine path"
+
+
+def test_committed_notebooks_save_no_progress_bars_no_machine_and_no_jpeg():
+    """Saved outputs are the course's results: not a progress bar's instant, not the CPU that ran them,
+    and no lossy picture over compared detail."""
+    machine = re.compile(r"CPU capability|AVX|bf16 \(|this (2-core )?(CPU|machine)|[0-9]+-core", re.I)
+    for notebook in numbered_notebooks():
+        for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+            where = f"{notebook.name} cell {index}"
+            if cell.cell_type == "markdown":
+                assert not machine.search(cell.source), f"{where} describes the machine: {machine.search(cell.source)}"
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+                assert not re.search(r"\d+%\|.*\|\s*\d+/\d+", text), f"{where} saved a progress bar"
+                assert not machine.search(text), f"{where} describes the machine"
+                assert "image/jpeg" not in output.get("data", {}), f"{where} saved a JPEG"
+
+
+def test_saved_outputs_lose_progress_bars_and_machine_lines_but_keep_results():
+    from srlib.notebook.course import clean_saved_outputs
+
+    cell = nbformat.v4.new_code_cell("train()", outputs=[
+        nbformat.v4.new_output("stream", text="gan stage on cpu, fp32 (asked: fp32): CPU capability AVX512, x\n"
+                                              "gan stage:  6%|▌   | 6/100 [00:02<00:38]\rgan stage: 14%|█ | 14/100\n"
+                                              "PSNR-Y 30.1 dB\n"),
+        nbformat.v4.new_output("stream", text="gan stage: 100%|██████| 100/100 [00:40<00:00]\n")])
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert clean_saved_outputs(notebook) == 2
+    assert [o.text for o in cell.outputs] == ["gan stage on cpu, fp32 (asked: fp32)\nPSNR-Y 30.1 dB\n"]
+    assert clean_saved_outputs(notebook) == 0
 
 
 def test_notebooks_share_the_setup_call():

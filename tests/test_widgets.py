@@ -12,6 +12,7 @@ from srlib.notebook import (
     LivePlot,
     ResultsTable,
     detail_window,
+    difference_window,
     encoded,
     enlarge,
     integer_zoom,
@@ -78,7 +79,7 @@ def test_each_widget_saves_a_picture_of_itself_beside_its_view():
                    Gallery({"x": {"a": image, "HR": image + 50}}, crop=(30, 40))):
         bundle = widget._repr_mimebundle_()
         assert WIDGET_VIEW in bundle
-        picture = decoded(base64.b64decode(bundle["image/jpeg"]))
+        picture = decoded(base64.b64decode(bundle["image/png"]))
         assert picture.shape[0] > 40 and picture.shape[1] >= 60  # the view and its captions
 
 
@@ -93,7 +94,7 @@ def test_static_widget_outputs_keeps_the_picture_and_drops_the_dead_view():
     notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("no outputs")])
     assert static_widget_outputs(notebook) == 2
     assert len(cell.outputs) == 2  # the view without a picture (a progress bar) is gone
-    assert set(cell.outputs[0].data) == {"image/jpeg", "text/plain"} and cell.outputs[1] == text
+    assert set(cell.outputs[0].data) == {"image/png", "text/plain"} and cell.outputs[1] == text
 
 
 def test_training_curves_and_live_plot():
@@ -107,11 +108,11 @@ def test_training_curves_and_live_plot():
     assert live.records == records
 
 
-def test_crop_zoom_opens_on_detail_captions_every_panel_and_follows_the_sliders():
-    a, b = np.zeros((40, 50, 3), np.uint8), np.full((40, 50, 3), 200, np.uint8)
+def test_crop_zoom_opens_where_methods_differ_captions_every_panel_and_follows_the_sliders():
+    a, b = np.full((40, 50, 3), 200, np.uint8), np.full((40, 50, 3), 200, np.uint8)
     b[22:32, 30:40] = np.arange(100, dtype=np.uint8).reshape(10, 10, 1)
     view = CropZoom({"a": a, "b": b}, size=10)
-    assert abs(view.top.value - 22) <= 1 and view.left.value == 30  # the detail of the last image
+    assert (view.top.value, view.left.value) == (22, 30)  # where the two differ
     assert view.zoom >= 2 and [c.value for c in view.captions.values()] != ["", ""]
     assert all(name in view.captions[name].value for name in ("a", "b"))
     shown = view.panels["b"].value
@@ -134,7 +135,9 @@ def test_gallery_selectors_and_crop_change_the_compared_images():
     first = gallery.split.image.value
     window = (slice(gallery.top.value, gallery.top.value + 30), slice(gallery.left.value, gallery.left.value + 40))
     assert (gallery.split.before == results["coffee"]["bicubic"][window]).all()
-    assert (gallery.top.value, gallery.left.value) == detail_window(results["coffee"]["HR"], 30, 40)
+    # the crop opens where the methods (not HR) disagree most
+    assert (gallery.top.value, gallery.left.value) == difference_window(results["coffee"]["bicubic"],
+                                                                        results["coffee"]["GAN"], 30, 40)
     gallery.image_choice.value = "flower"
     assert gallery.split.image.value != first
     gallery.left_choice.value = "GAN"
@@ -226,7 +229,28 @@ def test_own_photo_upscales_a_window_of_the_photo_and_takes_any_upload(tmp_path)
     assert "not shown" in view.status.value and "broken.jpg" in view.status.value
     assert view.lr is kept  # the previous photo stays on screen
     bundle = view._repr_mimebundle_()
-    assert decoded(base64.b64decode(bundle["image/jpeg"])).shape[1] == view.split.view().shape[1]
+    assert decoded(base64.b64decode(bundle["image/png"])).shape[1] == view.split.view().shape[1]
+
+
+def test_the_compared_crop_lands_where_methods_differ_not_on_the_finest_texture():
+    """Fine HR texture that no method recovers (every method the same blur there) must not draw the crop;
+    the region where one method draws something the others do not must."""
+    from srlib.notebook import CropZoom, disagreement_window
+
+    rng = np.random.default_rng(3)
+    hr = np.full((90, 120, 3), 120, np.uint8)
+    hr[0:30, 0:30] = rng.integers(0, 256, (30, 30, 3))  # the most detailed region of HR
+    blur = np.full_like(hr, 120)
+    gan = blur.copy()
+    gan[50:70, 80:100] = rng.integers(90, 150, (20, 20, 3))  # texture only one method draws
+    assert detail_window(hr, 20) == (0, 0) or detail_window(hr, 20)[0] < 15
+    assert disagreement_window([blur, blur.copy(), gan], 20) == (50, 80)
+    view = CropZoom({"bicubic": blur, "PSNR": blur.copy(), "GAN": gan, "HR": hr}, size=20)
+    assert (view.top.value, view.left.value) == (50, 80)
+    with pytest.raises(ValueError, match="at least two"):
+        disagreement_window([gan], 20)
+    with pytest.raises(ValueError, match="differ in size"):
+        disagreement_window([gan, gan[:60]], 20)
 
 
 def test_difference_window_finds_where_two_outputs_differ():
@@ -237,7 +261,7 @@ def test_difference_window_finds_where_two_outputs_differ():
     second = first.copy()
     second[30:40, 50:60] = 0  # the two differ only here
     assert difference_window(first, second, 10) == (30, 50)
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(ValueError, match="differ in size"):
         difference_window(first, second[:50], 10)
 
 

@@ -13,6 +13,7 @@ from .widgets import (
     Gallery,
     detail_window,
     difference_window,
+    disagreement_window,
     encoded,
     enlarge,
     integer_zoom,
@@ -23,6 +24,7 @@ from .widgets import (
 __all__ = [
     "LivePlot", "draw_boxes", "draw_rrdb", "method_style", "show_images", "training_curves", "validation_curves",
     "ensure_course_runs", "setup", "ResultsTable", "TableSet", "per_image_tables", "OwnPhoto",
-    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "difference_window", "enlarge", "integer_zoom", "encoded",
+    "BeforeAfter", "CropZoom", "Gallery", "detail_window", "difference_window", "disagreement_window",
+    "enlarge", "integer_zoom", "encoded",
     "split_view", "static_widget_outputs", "InterpolationSlider", "curve_picture",
 ]

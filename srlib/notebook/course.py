@@ -67,6 +67,33 @@ def headline_of(notebook: str | Path) -> str:
     return ""
 
 
+_PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")  # tqdm's "42%|████      | 42/100"
+_MACHINE = re.compile(r":? ?CPU capability .*$")  # hardware.describe(), at the end of a training run's first line
+
+
+def clean_saved_outputs(notebook) -> int:
+    """Take progress bars and machine descriptions out of a run's saved text outputs (an nbformat notebook,
+    changed in place); returns how many outputs changed. A bar's saved text is its state at one instant, and
+    which CPU ran the course says nothing about the course: both are for the live view only."""
+    changed = 0
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                lines = re.split(r"[\r\n]+", output.text)
+                clean = [_MACHINE.sub("", line) for line in lines if not _PROGRESS_BAR.search(line)]
+                text = "\n".join(line for line in clean if line.strip())
+                if text != output.text.strip("\n"):
+                    changed += 1
+                if not text:
+                    continue
+                output.text = text + "\n"
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
+    return changed
+
+
 def cell_progress(target: Path) -> str:
     """Where papermill is in a notebook it is writing to ``target`` (it saves the file as cells start and end)."""
     try:
@@ -104,7 +131,7 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None,
         stop.set()
     if target.exists():
         executed = nbformat.read(target, as_version=4)
-        if static_widget_outputs(executed):
+        if static_widget_outputs(executed) + clean_saved_outputs(executed):
             nbformat.write(executed, target)
     seconds = time.perf_counter() - start
     headline = headline_of(target) if target.exists() and status == "ok" else ""

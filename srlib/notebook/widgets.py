@@ -6,7 +6,7 @@ and Voila. Every change recomposes the picture in Python. Pictures are enlarged 
 nearest-neighbour sampling and shown at their natural size, so a pixel of the output stays a block of
 screen pixels: a judgement of sharpness is never a judgement of the browser's scaling.
 
-Each widget's display also carries a JPEG picture of what it shows (``_repr_mimebundle_``). A saved notebook
+Each widget's display also carries a PNG picture of what it shows (``_repr_mimebundle_``). A saved notebook
 keeps that picture: GitHub shows it, and :func:`static_widget_outputs` (which ``srlib course`` applies)
 removes the widget view that nothing can render once the kernel is gone.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 
 import cv2
 import ipywidgets as widgets
@@ -49,9 +50,9 @@ def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
 
 
 def detail_window(image: np.ndarray, height: int, width: int | None = None) -> tuple[int, int]:
-    """(top, left) of the ``height`` x ``width`` window with the most detail: the largest sum of squared
-    luma gradients, found for every position at once with an integral image. Crops chosen this way
-    show edges and texture, where methods differ, rather than flat background."""
+    """(top, left) of the ``height`` x ``width`` window with the most detail (the largest sum of squared luma
+    gradients): where to cut an input photo before upscaling it. To compare outputs use
+    :func:`disagreement_window`, which looks at where the outputs differ."""
     gray = _luma(image)
     energy = np.zeros_like(gray)
     energy[:-1, :-1] = np.diff(gray, axis=0)[:, :-1] ** 2 + np.diff(gray, axis=1)[:-1] ** 2
@@ -61,9 +62,19 @@ def detail_window(image: np.ndarray, height: int, width: int | None = None) -> t
 def difference_window(first: np.ndarray, second: np.ndarray, height: int, width: int | None = None) -> tuple[int, int]:
     """(top, left) of the ``height`` x ``width`` window where two outputs of one image differ most (the largest
     sum of squared luma differences): where, say, a GAN draws texture that a PSNR model leaves out."""
-    if first.shape != second.shape:
-        raise ValueError(f"the two images differ in shape: {first.shape} vs {second.shape}")
-    return _window_of_most((_luma(first) - _luma(second)) ** 2, height, width or height)
+    return disagreement_window([first, second], height, width)
+
+
+def disagreement_window(images: Sequence[np.ndarray], height: int, width: int | None = None) -> tuple[int, int]:
+    """(top, left) of the ``height`` x ``width`` window where the compared ``images`` (outputs of one input)
+    disagree most: the largest sum over pixels of the luma variance across them. A crop chosen by detail alone
+    lands on texture too fine to survive x4, where every method is the same blur; this one lands where the
+    methods' choices differ, which is what a comparison is for."""
+    if len(images) < 2:
+        raise ValueError("a disagreement needs at least two images")
+    if any(image.shape[:2] != images[0].shape[:2] for image in images):
+        raise ValueError(f"the images differ in size: {[image.shape for image in images]}")
+    return _window_of_most(np.var([_luma(image) for image in images], axis=0), height, width or height)
 
 
 def _luma(image: np.ndarray) -> np.ndarray:
@@ -82,8 +93,8 @@ def _window_of_most(energy: np.ndarray, height: int, width: int) -> tuple[int, i
 
 
 def encoded(image: np.ndarray, kind: str = "png", quality: int = 90) -> bytes:
-    """``image`` (RGB or gray uint8) as a PNG or JPEG file's bytes: PNG for the live views, which must show
-    pixels exactly; JPEG (a tenth of a photo's PNG) for the pictures saved with a notebook."""
+    """``image`` (RGB or gray uint8) as a PNG or JPEG file's bytes. The course shows and saves PNG: JPEG's
+    blocks and halved chroma would sit on exactly the detail being compared."""
     flags = [cv2.IMWRITE_JPEG_QUALITY, quality] if kind == "jpeg" else []
     ok, data = cv2.imencode(f".{kind}", image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR), flags)
     if not ok:
@@ -162,7 +173,7 @@ def _set_picture(image: widgets.Image, picture: np.ndarray) -> None:
 
 
 class PictureWidget:
-    """Shows its ``widget`` when it is the value of a notebook cell, with a JPEG of :meth:`picture` beside it."""
+    """Shows its ``widget`` when it is the value of a notebook cell, with a PNG of :meth:`picture` beside it."""
 
     widget: widgets.Widget
 
@@ -171,7 +182,7 @@ class PictureWidget:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["image/jpeg"] = base64.b64encode(encoded(self.picture(), "jpeg")).decode("ascii")
+        bundle["image/png"] = base64.b64encode(encoded(self.picture())).decode("ascii")
         return bundle
 
 
@@ -226,16 +237,16 @@ def _crop(image: np.ndarray, name: str, top: int, left: int, size: int) -> np.nd
 
 class CropZoom(PictureWidget):
     """One crop of several methods' outputs, side by side, enlarged a whole number of times (at least 2)
-    and captioned; it opens at ``at`` (top, left) when given, else on the window of most detail in ``reference``
-    (default: "HR" if given, else the last image), and sliders move it."""
+    and captioned; it opens at ``at`` (top, left) when given, else where the methods (every image but "HR")
+    disagree most, and sliders move it."""
 
     def __init__(self, images: dict[str, np.ndarray], size: int = 48, zoom: int | None = None,
-                 reference: str | None = None, max_width: int = MAX_WIDTH, at: tuple[int, int] | None = None) -> None:
+                 max_width: int = MAX_WIDTH, at: tuple[int, int] | None = None) -> None:
         self.images, self.size = images, size
         self.zoom = zoom or integer_zoom(len(images) * size + GAP * (len(images) - 1), max_width, minimum=2)
-        reference_image = images[reference or ("HR" if "HR" in images else list(images)[-1])]
-        h, w = reference_image.shape[:2]
-        top, left = at or detail_window(reference_image, size)
+        h, w = next(iter(images.values())).shape[:2]
+        methods = [image for name, image in images.items() if name != "HR"]
+        top, left = at or disagreement_window(methods if len(methods) > 1 else list(images.values()), size)
         self.top = widgets.IntSlider(value=top, min=0, max=h - size, description="top")
         self.left = widgets.IntSlider(value=left, min=0, max=w - size, description="left")
         self.panels = {name: _image_widget(enlarge(_crop(image, name, top, left, size), self.zoom))
@@ -268,7 +279,7 @@ class Gallery(PictureWidget):
     """Pick an image, two methods and a crop; a split slider compares them.
 
     ``results[image][method]`` are equally sized uint8 outputs (the HR image may be one "method").
-    The crop (``crop`` = height, width) opens on the window of most detail of the image's last method."""
+    The crop (``crop`` = height, width) opens where the image's methods other than "HR" disagree most."""
 
     def __init__(self, results: dict[str, dict[str, np.ndarray]], crop: tuple[int, int] = (240, 320),
                  max_width: int = MAX_WIDTH) -> None:
@@ -290,10 +301,12 @@ class Gallery(PictureWidget):
         self.widget.add_class("srlib-gallery")
 
     def _place_crop(self) -> None:
-        """Limits of the crop sliders for the chosen image, and the crop on its detail."""
-        image = list(self.results[self.image_choice.value].values())[-1]
+        """Limits of the crop sliders for the chosen image, and the crop where its methods disagree most."""
+        outputs = self.results[self.image_choice.value]
+        image = next(iter(outputs.values()))
         height, width = min(self.crop[0], image.shape[0]), min(self.crop[1], image.shape[1])
-        top, left = detail_window(image, height, width)
+        methods = [output for name, output in outputs.items() if name != "HR"]
+        top, left = disagreement_window(methods if len(methods) > 1 else list(outputs.values()), height, width)
         with self.top.hold_trait_notifications(), self.left.hold_trait_notifications():
             self.top.max, self.left.max = image.shape[0] - height, image.shape[1] - width
             self.top.value, self.left.value = top, left
