@@ -73,6 +73,16 @@ def test_the_slider_spans_the_enlarged_picture_and_moves_the_split():
     assert (decoded(view.image.value)[:, :600] == enlarge(before, 3)[:, :600]).all()
 
 
+def test_the_saved_before_after_picture_shows_both_images_whole_on_the_same_region():
+    before = np.zeros((20, 30, 3), np.uint8)
+    after = np.full((20, 30, 3), 200, np.uint8)
+    view = BeforeAfter(before, after, ("bicubic", "GAN"), max_width=140)
+    picture = view.picture()
+    zoom = 2  # (2 * 30 + 8) px fit twice into 140
+    assert picture.shape[1] == 2 * 30 * zoom + 8
+    assert (picture[:20 * zoom, :30 * zoom] == 0).all() and (picture[:20 * zoom, -30 * zoom:] == 200).all()
+
+
 def test_each_widget_saves_a_picture_of_itself_beside_its_view():
     image = np.zeros((40, 60, 3), np.uint8)
     for widget in (BeforeAfter(image, image + 200, ("a", "b")), CropZoom({"a": image, "HR": image}, size=16),
@@ -229,7 +239,7 @@ def test_own_photo_upscales_a_window_of_the_photo_and_takes_any_upload(tmp_path)
     assert "not shown" in view.status.value and "broken.jpg" in view.status.value
     assert view.lr is kept  # the previous photo stays on screen
     bundle = view._repr_mimebundle_()
-    assert decoded(base64.b64decode(bundle["image/png"])).shape[1] == view.split.view().shape[1]
+    assert decoded(base64.b64decode(bundle["image/png"])).shape[1] == view.split.picture().shape[1]
 
 
 def test_the_compared_crop_lands_where_methods_differ_not_on_the_finest_texture():

@@ -58,34 +58,34 @@ def draw_rrdb(ax=None):
     from matplotlib.patches import FancyArrowPatch
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 2.4))
+        _, ax = plt.subplots(figsize=(11, 3.4))  # 80 dpi: 9-point labels stay legible
     ax.set_xlim(0, 16)
     ax.set_ylim(0, 5)
     ax.axis("off")
 
     def box(x, y, w, h, text, color):
         ax.add_patch(Rectangle((x, y), w, h, fc=color, ec="k", lw=0.8))
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=7)
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
 
     def arrow(x0, y0, x1, y1, style="-|>", rad=0.0):
         ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle=style, mutation_scale=8, lw=0.8,
                                      connectionstyle=f"arc3,rad={rad}"))
 
-    ax.text(0.2, 2.5, "x", fontsize=9, va="center")
+    ax.text(0.2, 2.5, "x", fontsize=12, va="center")
     for i, x0 in enumerate((1.0, 5.4, 9.8)):
         ax.add_patch(Rectangle((x0 - 0.2, 0.9), 4.0, 3.2, fill=False, ls="--", lw=0.8))
-        ax.text(x0 + 1.8, 4.3, f"dense block {i + 1}", ha="center", fontsize=7)
+        ax.text(x0 + 1.8, 4.3, f"dense block {i + 1}", ha="center", fontsize=10)
         for j in range(5):
             box(x0 + j * 0.72, 2.0, 0.55, 1.0, f"conv\n{j + 1}", "#cfe2f3" if j < 4 else "#f9cb9c")
             if j:
                 arrow(x0 + (j - 1) * 0.72 + 0.55, 2.5, x0 + j * 0.72, 2.5)
         for j in range(1, 5):  # dense connections: every earlier output feeds every later conv
             arrow(x0 + 0.27, 3.0, x0 + j * 0.72 + 0.27, 3.0, rad=-0.5)
-        ax.text(x0 + 3.65, 1.6, "x0.2 +", fontsize=6, va="center")
+        ax.text(x0 + 3.65, 1.6, "x0.2 +", fontsize=9, va="center")
         arrow(x0 - 0.2, 1.2, x0 + 3.7, 1.2)  # inner skip
     arrow(0.5, 0.5, 14.6, 0.5)  # outer skip
-    ax.text(14.7, 0.5, "x0.2 +", fontsize=7, va="center")
-    ax.text(14.7, 2.5, "out", fontsize=9, va="center")
+    ax.text(14.7, 0.5, "x0.2 +", fontsize=10, va="center")
+    ax.text(14.7, 2.5, "out", fontsize=12, va="center")
     return ax
 
 

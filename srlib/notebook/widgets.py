@@ -223,7 +223,13 @@ class BeforeAfter(PictureWidget):
         return enlarge(split_view(self.before, self.after, self.slider.value), self.zoom)
 
     def picture(self) -> np.ndarray:
-        return captioned(self.view(), self.label_text[0], above=True, right=self.label_text[1])
+        """The saved picture: the two images side by side, whole, each captioned. A saved split would show
+        one method on one part of the crop and the other on another, which no reader can compare."""
+        zoom = integer_zoom(2 * self.before.shape[1] + GAP, self.max_width)
+        panels = [captioned(enlarge(image, zoom), label) for image, label in zip((self.before, self.after),
+                                                                                self.label_text, strict=True)]
+        gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
+        return np.concatenate([panels[0], gap, panels[1]], axis=1)
 
     def _draw(self) -> None:
         _set_picture(self.image, self.view())
