@@ -96,13 +96,16 @@ def test_course_runner_executes_and_summarises(tmp_path):
     assert runs[0].headline == "headline: 10 units"
 
 
-def test_the_course_runner_says_which_cell_runs(tmp_path, capsys):
+def test_the_course_runner_says_which_cell_runs(tmp_path, capsys, monkeypatch):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import time; time.sleep(4)"),
                 nbformat.v4.new_code_cell("y = 2")]
-    nbformat.write(nb, tmp_path / "01_slow.ipynb")
-    run_course(tmp_path / "runs", [tmp_path / "01_slow.ipynb"], heartbeat_s=0.5)
+    (tmp_path / "nbs").mkdir()
+    nbformat.write(nb, tmp_path / "nbs" / "01_slow.ipynb")
+    # relative paths, as `srlib course --out runs` gives them: papermill runs in the notebook's folder meanwhile
+    monkeypatch.chdir(tmp_path)
+    run_course(Path("runs"), [Path("nbs/01_slow.ipynb")], heartbeat_s=0.5)
     assert "01_slow.ipynb: cell 2 of 3" in capsys.readouterr().out
 
 

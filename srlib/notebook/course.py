@@ -118,7 +118,8 @@ def run_notebook(notebook: Path, out_dir: Path, parameters: dict | None = None,
     start = time.perf_counter()
     status = "ok"
     stop = threading.Event()
-    threading.Thread(target=_heartbeat, args=(target, stop, heartbeat_s), daemon=True).start()
+    # absolute: papermill changes the working directory to the notebook's while it runs
+    threading.Thread(target=_heartbeat, args=(target.resolve(), stop, heartbeat_s), daemon=True).start()
     try:
         papermill.execute_notebook(  # relative paths: papermill records them in the notebook's metadata
             os.path.relpath(notebook), os.path.relpath(target), parameters=parameters or {}, kernel_name="python3",
