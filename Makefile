@@ -55,8 +55,13 @@ weights: setup
 	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l1 --set run_dir=weights/course-l1
 	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l2 --set run_dir=weights/course-l2
 	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=mix --set run_dir=weights/course-mix
-	# the loss comparison's seeds 1 and 2 (notebook 03 compares each gap with the seed-to-seed spread)
-	for seed in 1 2; do for loss in l1 l2 mix; do $(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=$$loss --set seed=$$seed --set run_dir=weights/course-$$loss-seed$$seed; done; done
+	# seeds 1 and 2 of the loss comparison: notebook 03 compares each gap with the seed-to-seed spread
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l1 --set seed=1 --set run_dir=weights/course-l1-seed1
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l2 --set seed=1 --set run_dir=weights/course-l2-seed1
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=mix --set seed=1 --set run_dir=weights/course-mix-seed1
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l1 --set seed=2 --set run_dir=weights/course-l1-seed2
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=l2 --set seed=2 --set run_dir=weights/course-l2-seed2
+	$(BIN)/srlib train --preset course --stage psnr --set model=edsr_small --set patch_size=192 --set batch_size=4 --set iterations=2000 --set milestones=[1000,1500] --set pixel_loss=mix --set seed=2 --set run_dir=weights/course-mix-seed2
 
 # each benchmark prints its ratios (kept in runs/bench/NAME.txt) and writes runs/bench/NAME.json
 bench: setup

@@ -33,6 +33,8 @@ def makefile_commands() -> dict[str, TrainConfig]:
     target = re.search(r"^weights:.*\n((?:\t.*\n)+)", text, re.M).group(1)
     configs = {}
     for line in target.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
         words = shlex.split(line)[1:]  # after $(BIN)/srlib
         assert words[:1] == ["train"], line
         pairs = list(zip(words[1::2], words[2::2], strict=True))

@@ -43,7 +43,9 @@ PRETRAINED: dict[str, dict[str, int]] = {
 COURSE_WEIGHTS = {name: f"weights/{name}" for name in (  # in the checkout; `make weights` trains them
     "course-psnr", "course-gan", "course-gan-perceptual-matched", "course-gan-means-matched",
     "course-rrdb-psnr", "course-rrdb-gan", "course-edsr",
-    "course-rdn", "course-wdsr-a", "course-l1", "course-l2", "course-mix")}
+    "course-rdn", "course-wdsr-a", "course-l1", "course-l2", "course-mix",
+    # the loss comparison's other seeds (notebook 03 compares each gap with the seed-to-seed spread)
+    *(f"course-{loss}-seed{seed}" for seed in (1, 2) for loss in ("l1", "l2", "mix")))}
 _FP32, _FP16 = 0x00000000, 0x01306B47
 
 

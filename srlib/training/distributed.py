@@ -86,8 +86,13 @@ def join_process_group(group: ProcessGroup, device: torch.device, timeout_s: int
                                 device_id=device if device.type == "cuda" else None)
 
 
-def leave_process_group() -> None:
+def leave_process_group(wait_for_all: bool = False) -> None:
+    """Destroy the process group (if any). ``wait_for_all`` first waits at a barrier, for the end of a run: a
+    rank that tears gloo down while rank 0 still saves can die in its exit handlers (SIGABRT, "terminate called
+    without an active exception") and turn a finished run into a failed one."""
     if dist.is_initialized():
+        if wait_for_all:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -365,7 +365,7 @@ def train(config: TrainConfig, callback: Callable[[dict], None] | None = None, r
             for stale in run_dir.glob(".*.tmp"):
                 stale.unlink()
         run_training(config, group, device, run_dir, resume, callback, progress)
-    leave_process_group()
+    leave_process_group(wait_for_all=True)
     return run_dir
 
 
