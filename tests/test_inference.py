@@ -111,6 +111,20 @@ def test_a_cached_upscaler_computes_each_image_once_and_keys_on_the_weights(tmp_
         cache.cached_upscaler(changed, 4, cache_dir=tmp_path)(lr)
 
 
+def test_an_output_kept_for_the_cache_is_served_without_running_the_network(tmp_path, monkeypatch):
+    """What the weights tests leave behind (keep_output at cached_output_path) is what the notebooks read."""
+    import srlib.inference.cache as cache
+
+    net = build_model("rrdbnet_small").eval()
+    lr = np.random.default_rng(1).integers(0, 255, (12, 10, 3)).astype(np.uint8)
+    output = upscale(net, lr, 4, tile=128)
+    cache.keep_output(cache.cached_output_path(net, 4, 128, lr, tmp_path), output)
+    monkeypatch.setattr(cache, "upscale", lambda *args, **kwargs: pytest.fail("computed again"))
+    assert np.array_equal(cache.cached_upscaler(net, 4, 128, tmp_path)(lr), output)
+    with pytest.raises(pytest.fail.Exception, match="computed again"):  # another tile size is another output
+        cache.cached_upscaler(net, 4, 64, tmp_path)(lr)
+
+
 def test_upscale_rounds_exactly_as_from_float(model):
     from srlib.data.image_io import from_float, image_to_tensor
 

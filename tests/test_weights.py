@@ -17,10 +17,11 @@ from srlib.data import imresize, make_lr, modcrop, read_image, sample_split
 from srlib.evaluation import channel_means_gap, protocol_for, psnr
 from srlib.evaluation.metrics import pirm_niqe
 from srlib.inference import upscale
+from srlib.inference.cache import cached_output_path, keep_output
 from srlib.inference.files import load_generator
 from srlib.models import CheckpointError, load_pretrained
 from srlib.models.released import COURSE_WEIGHTS
-from srlib.paths import REPO_ROOT
+from srlib.paths import REPO_ROOT, SR_CACHE
 from srlib.training import TrainConfig, preset
 from srlib.training.config import parse_override
 
@@ -81,9 +82,15 @@ def photo_pair(photo: str) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def output_of(name: str, photo: str) -> np.ndarray:
-    """Network ``name``'s output on ``photo``, computed once for every test that looks at it."""
+    """Network ``name``'s output on ``photo``, computed once for every test that looks at it (always computed:
+    a test must not read an output an older version of the code made). It is then left in the checkout's SR
+    cache, where notebooks 05-07 would keep the same output, so that a test run followed by the notebooks
+    (``make test``) runs each 23-block network on the test photos once, not twice."""
     torch.set_num_threads(1)
-    return upscale(load_pretrained(name), photo_pair(photo)[1], 4, tile=128)
+    network, lr = load_pretrained(name), photo_pair(photo)[1]
+    output = upscale(network, lr, 4, tile=128)
+    keep_output(cached_output_path(network, 4, 128, lr, SR_CACHE), output)
+    return output
 
 
 @pytest.mark.parametrize("name", PIXEL_LOSS_NETWORKS)

@@ -26,24 +26,34 @@ def network_digest(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
+def cached_output_path(model: nn.Module, scale: int, tile: int | None, lr: np.ndarray, cache_dir: str | Path) -> Path:
+    """Where :func:`cached_upscaler` keeps ``model``'s output for ``lr``: named by the network's weights, the
+    settings and the LR image's bytes, so a changed network or image is never served an old output."""
+    lr = np.ascontiguousarray(lr)
+    settings = f"{network_digest(model)}-x{scale}-tile{tile}"
+    key = hashlib.sha256(f"{settings}{lr.shape}{lr.dtype.str}".encode() + lr.data).hexdigest()[:32]
+    return Path(cache_dir) / f"{key}.npy"
+
+
+def keep_output(path: Path, output: np.ndarray) -> None:
+    """Store an output where :func:`cached_output_path` says (atomically: a reader never sees half a file)."""
+    replace_atomically(path, lambda f: np.save(f, output))  # makes the folder too
+
+
 def cached_upscaler(model: nn.Module, scale: int, tile: int | None = None,
                     cache_dir: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """``lr -> upscale(model, lr, scale, tile=tile)``, each distinct LR image computed once (:func:`memoized`).
-    With ``cache_dir`` the outputs are also kept there as ``.npy`` files named by the network's weights, the
-    settings and the LR image's bytes, so a changed network or image is never served an old output. Do not write
-    to the results."""
-    settings = f"{network_digest(model)}-x{scale}-tile{tile}"
+    With ``cache_dir`` the outputs are also kept there as ``.npy`` files (:func:`cached_output_path`). Do not
+    write to the results."""
 
     def from_disk_or_network(lr: np.ndarray) -> np.ndarray:
         if cache_dir is None:
             return upscale(model, lr, scale, tile=tile)
-        lr = np.ascontiguousarray(lr)
-        key = hashlib.sha256(f"{settings}{lr.shape}{lr.dtype.str}".encode() + lr.data).hexdigest()[:32]
-        path = Path(cache_dir) / f"{key}.npy"
+        path = cached_output_path(model, scale, tile, lr, cache_dir)
         if path.is_file():
             return np.load(path)
         output = upscale(model, lr, scale, tile=tile)
-        replace_atomically(path, lambda f: np.save(f, output))  # makes the folder too
+        keep_output(path, output)
         return output
 
     return memoized(from_disk_or_network)
