@@ -92,14 +92,19 @@ def _window_of_most(energy: np.ndarray, height: int, width: int) -> tuple[int, i
     return int(top), int(left)
 
 
-def encoded(image: np.ndarray, kind: str = "png", quality: int = 90) -> bytes:
-    """``image`` (RGB or gray uint8) as a PNG or JPEG file's bytes. The course shows and saves PNG: JPEG's
-    blocks and halved chroma would sit on exactly the detail being compared."""
-    flags = [cv2.IMWRITE_JPEG_QUALITY, quality] if kind == "jpeg" else []
-    ok, data = cv2.imencode(f".{kind}", image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR), flags)
+def encoded(image: np.ndarray) -> bytes:
+    """``image`` (RGB or gray uint8) as a PNG file's bytes. The course shows and saves PNG only: JPEG's blocks
+    and halved chroma would sit on exactly the detail being compared."""
+    ok, data = cv2.imencode(".png", image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     if not ok:
-        raise ValueError(f"could not encode the image as {kind}")
+        raise ValueError("could not encode the image as PNG")
     return data.tobytes()
+
+
+def side_by_side(panels: Sequence[np.ndarray]) -> np.ndarray:
+    """Equally tall RGB panels in a row, ``GAP`` white pixels apart: the saved pictures' layout."""
+    gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
+    return np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
 
 
 def captioned(image: np.ndarray, caption: str, above: bool = False, right: str = "", lines: int = 1) -> np.ndarray:
@@ -228,8 +233,7 @@ class BeforeAfter(PictureWidget):
         zoom = integer_zoom(2 * self.before.shape[1] + GAP, self.max_width)
         panels = [captioned(enlarge(image, zoom), label) for image, label in zip((self.before, self.after),
                                                                                 self.label_text, strict=True)]
-        gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
-        return np.concatenate([panels[0], gap, panels[1]], axis=1)
+        return side_by_side(panels)
 
     def _draw(self) -> None:
         _set_picture(self.image, self.view())
@@ -272,8 +276,7 @@ class CropZoom(PictureWidget):
         lines = max(len(wrapped(name, width - 8)) for name in self.images)
         panels = [captioned(enlarge(_crop(image, name, self.top.value, self.left.value, self.size), self.zoom), name,
                             lines=lines) for name, image in self.images.items()]
-        gap = np.full((panels[0].shape[0], GAP, 3), 255, np.uint8)
-        return np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
+        return side_by_side(panels)
 
     def _draw(self) -> None:
         for name, image in self.images.items():
