@@ -2,12 +2,12 @@
 would otherwise run these weights with (Real-ESRGAN's own ``realesrgan-ncnn`` builds on it).
 
 Same network file, same input, same number of threads, fp32 in both (ncnn's fp16 / bf16 storage turned off so
-that the outputs can be compared to 1e-4); measured side by side in alternating rounds, best of each round.
+that the outputs can be compared to 1e-4); measured side by side in alternating rounds, the median of each.
 Printed: seconds of each, srlib's speed as a multiple of ncnn's (the target is at least 1.1), and the largest
-output difference; then ncnn again with its Winograd convolutions turned off, the algorithm torch's CPU
-convolutions do not use.
+output difference; then both with their Winograd convolutions turned off (srlib's network called directly, the
+oneDNN convolutions; ncnn's option), to show what the algorithm is worth to each.
 
-    python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 3]
+    python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 5]
 """
 
 import argparse
@@ -52,6 +52,12 @@ def ncnn_forward(net: ncnn.Net, x: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def direct_forward(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """srlib's network as it is, without super_resolve's Winograd form: channels-last oneDNN convolutions."""
+    with torch.inference_mode():
+        return model(x.contiguous(memory_format=torch.channels_last))
+
+
 def seconds(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -61,7 +67,7 @@ def seconds(fn) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[96, 128])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads")
@@ -74,17 +80,21 @@ def main() -> None:
         theirs = np.clip(ncnn_forward(net, x), 0, 1)
         difference = float(np.abs(ours - theirs).max())
         ncnn_forward(direct, x)
-        ours_s, theirs_s, direct_s = [], [], []
+        direct_forward(model, tensor)
+        times: dict[str, list[float]] = {"ncnn": [], "srlib": [], "ncnn direct": [], "srlib direct": []}
         for _ in range(args.rounds):
-            theirs_s.append(seconds(lambda x=x: ncnn_forward(net, x)))
-            ours_s.append(seconds(lambda tensor=tensor: super_resolve(model, tensor, 4)))
-            direct_s.append(seconds(lambda x=x: ncnn_forward(direct, x)))
-        o, t, d = (statistics.median(s) for s in (ours_s, theirs_s, direct_s))
+            times["ncnn"].append(seconds(lambda x=x: ncnn_forward(net, x)))
+            times["srlib"].append(seconds(lambda tensor=tensor: super_resolve(model, tensor, 4)))
+            times["ncnn direct"].append(seconds(lambda x=x: ncnn_forward(direct, x)))
+            times["srlib direct"].append(seconds(lambda tensor=tensor: direct_forward(model, tensor)))
+        o, t, d, od = (statistics.median(times[k]) for k in ("srlib", "ncnn", "ncnn direct", "srlib direct"))
         print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {t / o:.2f}x ncnn's speed "
               f"(target >= 1.1); max |difference| {difference:.1e}")
-        print(f"  ncnn without Winograd {d:6.2f} s: srlib at {d / o:.2f}x its speed")
+        print(f"  without Winograd: srlib {od:6.2f} s, ncnn {d:6.2f} s (Winograd speeds srlib up {od / o:.2f}x, "
+              f"ncnn {d / t:.2f}x)")
         record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": t / o,
-                                "ncnn_direct_seconds": d, "max_difference": difference})
+                                "ncnn_direct_seconds": d, "srlib_direct_seconds": od, "max_difference": difference,
+                                "rounds": times})
     write_record("ncnn", record)
 
 

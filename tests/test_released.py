@@ -76,3 +76,11 @@ def test_a_truncated_weights_file_is_a_clear_error():
 
 def test_the_headless_opencv_the_course_pins_is_the_one_imported():
     assert cv2.__version__.startswith("4.")  # the wheel's declared opencv-python (5.x) was kept out
+
+
+@pytest.mark.parametrize("name", ["realesrgan-x4plus", "realesrgan-x4plus-anime"])
+def test_super_resolve_on_the_cpu_computes_what_ncnn_computes(name):
+    # super_resolve runs RRDBNets as Winograd convolutions on the CPU (srlib.models.winograd): still ncnn's function
+    x = np.random.default_rng(1).random((3, 29, 37), dtype=np.float32)
+    ours = srlib.inference.super_resolve(srlib.load_pretrained(name), torch.from_numpy(x)[None], 4)[0].numpy()
+    assert np.abs(ours - np.clip(ncnn_forward(name, x), 0, 1)).max() < 1e-4

@@ -91,13 +91,16 @@ class RRDBNet(nn.Module):
         self.conv_hr = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
         self.conv_last = nn.Conv2d(num_feat, num_out_ch, 3, 1, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def head(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The features the trunk starts from, and the input size (for the crop of unshuffled inputs)."""
         h, w = x.shape[-2:]
         if self.unshuffle > 1:  # fold the input; sizes that do not divide are padded, and cropped at the end
             u = self.unshuffle
             x = F.pixel_unshuffle(F.pad(x, (0, -w % u, 0, -h % u), mode="reflect"), u)
-        feat = self.conv_first(x)
-        feat = feat + self.conv_body(self.body(feat))
+        return self.conv_first(x), (h, w)
+
+    def tail(self, feat: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Upsampling and the last convolutions, from the trunk's output plus its input (the long skip)."""
         for i, r in enumerate(self.factors, start=1):
             conv = getattr(self, f"conv_up{i}")
             if self.upsampler == "nearest":
@@ -105,4 +108,9 @@ class RRDBNet(nn.Module):
             else:
                 feat = F.leaky_relu(F.pixel_shuffle(conv(feat), r), 0.2)
         out = self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2))
+        h, w = size
         return out[..., : h * self.scale, : w * self.scale] if self.unshuffle > 1 else out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat, size = self.head(x)
+        return self.tail(feat + self.conv_body(self.body(feat)), size)
