@@ -2,7 +2,10 @@
 would otherwise run these weights with (Real-ESRGAN's own ``realesrgan-ncnn`` builds on it).
 
 Same network file, same input, same number of threads, fp32 in both (ncnn's fp16 / bf16 storage turned off so
-that the outputs can be compared to 1e-4); measured side by side in alternating rounds, the median of each.
+that the outputs can be compared to 1e-4); measured side by side in alternating rounds, the median of each. Each
+runtime runs in a process of its own, as a user runs it, and only one at a time: in one process the two share
+one OpenMP runtime and one allocator, and after ncnn's runs srlib's times there rose by up to 1.7x on a
+development machine (srlib's alone did not).
 Printed: seconds of each, srlib's speed as a multiple of ncnn's (the target is at least 1.1), and the largest
 output difference; then both with their Winograd convolutions turned off (srlib's network called directly, the
 oneDNN convolutions; ncnn's option), to show what the algorithm is worth to each.
@@ -11,9 +14,12 @@ oneDNN convolutions; ncnn's option), to show what the algorithm is worth to each
 """
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import ncnn
@@ -49,19 +55,36 @@ def ncnn_forward(net: ncnn.Net, x: np.ndarray) -> np.ndarray:
     extractor = net.create_extractor()
     extractor.input("data", ncnn.Mat(np.ascontiguousarray(x)))
     _, out = extractor.extract("output")
-    return np.array(out)
+    return np.clip(np.array(out), 0, 1)
 
 
-def direct_forward(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """srlib's network as it is, without super_resolve's Winograd form: channels-last oneDNN convolutions."""
-    with torch.inference_mode():
-        return model(x.contiguous(memory_format=torch.channels_last))
+def runner(runtime: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """LR (3, H, W) -> SR (3, 4H, 4W) in [0, 1] with one runtime: srlib's super_resolve (Winograd on the CPU),
+    srlib's network called directly (oneDNN's convolutions), ncnn with or without its Winograd convolutions."""
+    if runtime.startswith("ncnn"):
+        net = ncnn_net(threads, winograd=runtime == "ncnn")
+        return lambda x: ncnn_forward(net, x)
+    torch.set_num_threads(threads)
+    model = load_pretrained(NAME)
+    if runtime == "srlib":
+        return lambda x: super_resolve(model, torch.from_numpy(x)[None], 4)[0].numpy()
+
+    def direct(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(x)[None].contiguous(memory_format=torch.channels_last))[0].clamp(0, 1).numpy()
+    return direct
 
 
-def seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def worker(runtime: str, threads: int, connection: Connection) -> None:
+    """One runtime in its own process: answers each LR image with (seconds, output), until it is sent None."""
+    run = runner(runtime, threads)
+    while (x := connection.recv()) is not None:
+        start = time.perf_counter()
+        out = run(x)
+        connection.send((time.perf_counter() - start, out))
+
+
+RUNTIMES = ("ncnn", "srlib", "ncnn direct", "srlib direct")
 
 
 def main() -> None:
@@ -70,23 +93,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     threads = torch.get_num_threads()
-    print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads")
-    model, net, direct = load_pretrained(NAME), ncnn_net(threads), ncnn_net(threads, winograd=False)
-    record = {"threads": threads, "sizes": []}
+    print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads, "
+          "each in a process of its own")
+    context = multiprocessing.get_context("spawn")
+    connections, processes = {}, []
+    for runtime in RUNTIMES:
+        ours, theirs = context.Pipe()
+        processes.append(context.Process(target=worker, args=(runtime, threads, theirs), daemon=True))
+        processes[-1].start()
+        connections[runtime] = ours
+
+    def timed(runtime: str, x: np.ndarray) -> tuple[float, np.ndarray]:
+        connections[runtime].send(x)
+        return connections[runtime].recv()
+
+    record: dict = {"threads": threads, "separate_processes": True, "sizes": []}
     for size in args.sizes:
         x = np.random.default_rng(0).random((3, size, size), dtype=np.float32)
-        tensor = torch.from_numpy(x)[None]
-        ours = super_resolve(model, tensor, 4)[0].numpy()  # also the warm-up of both
-        theirs = np.clip(ncnn_forward(net, x), 0, 1)
-        difference = float(np.abs(ours - theirs).max())
-        ncnn_forward(direct, x)
-        direct_forward(model, tensor)
-        times: dict[str, list[float]] = {"ncnn": [], "srlib": [], "ncnn direct": [], "srlib direct": []}
+        outputs = {runtime: timed(runtime, x)[1] for runtime in RUNTIMES}  # also the warm-up of each
+        difference = float(np.abs(outputs["srlib"] - outputs["ncnn"]).max())
+        times: dict[str, list[float]] = {runtime: [] for runtime in RUNTIMES}
         for _ in range(args.rounds):
-            times["ncnn"].append(seconds(lambda x=x: ncnn_forward(net, x)))
-            times["srlib"].append(seconds(lambda tensor=tensor: super_resolve(model, tensor, 4)))
-            times["ncnn direct"].append(seconds(lambda x=x: ncnn_forward(direct, x)))
-            times["srlib direct"].append(seconds(lambda tensor=tensor: direct_forward(model, tensor)))
+            for runtime in RUNTIMES:
+                times[runtime].append(timed(runtime, x)[0])
         o, t, d, od = (statistics.median(times[k]) for k in ("srlib", "ncnn", "ncnn direct", "srlib direct"))
         print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {t / o:.2f}x ncnn's speed "
               f"(target >= 1.1); max |difference| {difference:.1e}")
@@ -95,6 +124,10 @@ def main() -> None:
         record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": t / o,
                                 "ncnn_direct_seconds": d, "srlib_direct_seconds": od, "max_difference": difference,
                                 "rounds": times})
+    for connection in connections.values():
+        connection.send(None)
+    for process in processes:
+        process.join()
     write_record("ncnn", record)
 
 
