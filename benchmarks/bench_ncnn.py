@@ -2,15 +2,16 @@
 would otherwise run these weights with (Real-ESRGAN's own ``realesrgan-ncnn`` builds on it).
 
 Same network file, same input, same number of threads, fp32 in both (ncnn's fp16 / bf16 storage turned off so
-that the outputs can be compared to 1e-4); measured side by side in alternating rounds, the median of each. Each
-runtime runs in a process of its own, as a user runs it, and only one at a time: in one process the two share
-one OpenMP runtime and one allocator, and after ncnn's runs srlib's times there rose by up to 1.7x on a
-development machine (srlib's alone did not).
-Printed: seconds of each, srlib's speed as a multiple of ncnn's (the target is at least 1.1), and the largest
-output difference; then both with their Winograd convolutions turned off (srlib's network called directly, the
-oneDNN convolutions; ncnn's option), to show what the algorithm is worth to each.
+that the outputs can be compared to 1e-4), measured side by side in alternating rounds. Each runtime runs in a
+process of its own, as a user runs it, and only one at a time: in one process the two share one OpenMP runtime
+and one allocator, and after ncnn's runs srlib's times there rose by up to 1.7x on a development machine.
 
-    python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 5]
+Printed: the median seconds of each, srlib's speed as a multiple of ncnn's (the median of the rounds' ratios; the
+target is at least 1.1) and the largest output difference; then both with their Winograd convolutions turned off
+(srlib's network called directly, on oneDNN's convolutions; ncnn's option), to show what the algorithm is worth
+to each.
+
+    python benchmarks/bench_ncnn.py [--sizes 96 128] [--rounds 7]
 """
 
 import argparse
@@ -90,7 +91,7 @@ RUNTIMES = ("ncnn", "srlib", "ncnn direct", "srlib direct")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[96, 128])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, ncnn {ncnn.__version__}; {hardware.describe()}; both on {threads} threads, "
@@ -117,11 +118,14 @@ def main() -> None:
             for runtime in RUNTIMES:
                 times[runtime].append(timed(runtime, x)[0])
         o, t, d, od = (statistics.median(times[k]) for k in ("srlib", "ncnn", "ncnn direct", "srlib direct"))
-        print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {t / o:.2f}x ncnn's speed "
-              f"(target >= 1.1); max |difference| {difference:.1e}")
+        # the speed ratio of each round, then their median: both runtimes of a round ran within seconds of each
+        # other, so a machine whose speed drifts over minutes moves both of a pair together
+        ratio = statistics.median(n / s for n, s in zip(times["ncnn"], times["srlib"], strict=True))
+        print(f"LR {size}x{size}: srlib {o:6.2f} s, ncnn {t:6.2f} s: srlib at {ratio:.2f}x ncnn's speed "
+              f"(median of the rounds' ratios; target >= 1.1); max |difference| {difference:.1e}")
         print(f"  without Winograd: srlib {od:6.2f} s, ncnn {d:6.2f} s (Winograd speeds srlib up {od / o:.2f}x, "
               f"ncnn {d / t:.2f}x)")
-        record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": t / o,
+        record["sizes"].append({"lr_size": size, "srlib_seconds": o, "ncnn_seconds": t, "speed_ratio": ratio,
                                 "ncnn_direct_seconds": d, "srlib_direct_seconds": od, "max_difference": difference,
                                 "rounds": times})
     for connection in connections.values():
