@@ -1,4 +1,4 @@
-"""RRDBNet's trunk with Winograd F(6x6, 3x3) convolutions: the same network on the CPU in about a fifth of the
+"""RRDBNet with Winograd F(6x6, 3x3) convolutions: the same network on the CPU in about a fifth of the
 multiplications of its 3x3 convolutions. Taught in notebook 02.
 
 A 3x3 convolution computes each 6x6 block of its output from the 8x8 block of input around it. Winograd's minimal
@@ -37,10 +37,10 @@ OUTPUT_BLOCK = 6  # m in F(m x m, 3 x 3): outputs per tile side
 INPUT_BLOCK = OUTPUT_BLOCK + 2  # n = m + r - 1: the input block a tile reads
 # The interpolation points of the Toom-Cook construction: small and symmetric, so the transforms stay well
 # conditioned in float32 (ncnn and Lavin & Gray use the same set for F(6, 3)).
+POINTS = (Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2))
 # The tail runs in bands of about this many LR pixels, each with TAIL_HALO rows of context above and below: its
 # convolutions at 2x and 4x reach 1.25 LR rows, so the cropped band is exact.
 TAIL_PIXELS, TAIL_HALO = 4096, 2
-POINTS = (Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2))
 
 
 def _poly(roots: list[Fraction]) -> list[Fraction]:
@@ -280,7 +280,7 @@ class WinogradRRDBNet(nn.Module):
         return self._workspace[height, width]
 
     def trunk(self, tiling: Tiling, feature: torch.Tensor) -> torch.Tensor:
-        """feature + conv_body(body(feature)) on a padded buffer, returned as a new padded buffer."""
+        """feature + conv_body(body(feature)) on a padded buffer, returned in one of the tiling's buffers."""
         channels = feature.shape[-1]
         trunk, current, other = (tiling.buffer(name, channels) for name in ("trunk", "current", "other"))
         trunk.copy_(feature)
@@ -292,12 +292,10 @@ class WinogradRRDBNet(nn.Module):
             trunk.add_(current, alpha=res_scale)
         return self.conv_body(tiling, trunk, current, leaky=False).add_(feature)
 
-    def tail(self, feature: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    def tail(self, network: RRDBNet, feature: torch.Tensor, height: int, width: int) -> torch.Tensor:
         """Upsampling, conv_hr and conv_last on the trunk's output (an LR padded buffer), in bands of LR rows, each
         with TAIL_HALO rows of context that are computed and cropped: the high-resolution feature maps, the
         largest of the network, never exist whole, and a band's stay in the caches."""
-        network = self._network()
-        assert network is not None
         scale = prod(network.factors)
         out = torch.empty(network.conv_last.out_channels, height * scale, width * scale)
         rows = max(8, TAIL_PIXELS // width)
@@ -336,7 +334,7 @@ class WinogradRRDBNet(nn.Module):
             buffer[1 : tiling.height + 1, 1 : tiling.width + 1].copy_(feat.permute(1, 2, 0))
             buffer = self.trunk(tiling, buffer)
             if self.nearest:
-                outputs.append(self.tail(buffer, tiling.height, tiling.width))
+                outputs.append(self.tail(network, buffer, tiling.height, tiling.width))
             else:  # the network's own sub-pixel tail
                 feature = buffer[1 : tiling.height + 1, 1 : tiling.width + 1].permute(2, 0, 1)[None]
                 outputs.append(network.tail(feature, (h, w))[0])
